@@ -1,0 +1,192 @@
+//! The append-only event log's vocabulary. Every state change is recorded as an event in
+//! the same transaction as the change; the event bus then carries it to live views.
+//!
+//! Events carry ids, never message bodies: the log is read by analytics and replicated
+//! to other nodes, and bodies stay in the message table where access is controlled.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AgentId, AgentState, Author, Channel, ConversationId, ConversationStatus, CustomerId, EventId, Identity, MessageId,
+    MessageKind, Owner, Priority, QueueId, Tag, Timestamp, WorkspaceId,
+};
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    CustomerCreated {
+        customer_id: CustomerId,
+    },
+    CustomerUpdated {
+        customer_id: CustomerId,
+    },
+    IdentityLinked {
+        customer_id: CustomerId,
+        identity: Identity,
+    },
+    /// `source` was merged into `target`; its conversations and identities moved.
+    CustomersMerged {
+        target: CustomerId,
+        source: CustomerId,
+        conversations_moved: u64,
+        identities_moved: u64,
+    },
+    ConversationCreated {
+        conversation_id: ConversationId,
+        customer_id: CustomerId,
+        channel: Channel,
+        owner: Owner,
+    },
+    StatusChanged {
+        conversation_id: ConversationId,
+        from: ConversationStatus,
+        to: ConversationStatus,
+    },
+    OwnerChanged {
+        conversation_id: ConversationId,
+        from: Owner,
+        to: Owner,
+    },
+    ChannelSwitched {
+        conversation_id: ConversationId,
+        from: Channel,
+        to: Channel,
+    },
+    PriorityChanged {
+        conversation_id: ConversationId,
+        from: Priority,
+        to: Priority,
+    },
+    TagsChanged {
+        conversation_id: ConversationId,
+        tags: Vec<Tag>,
+    },
+    MessageCreated {
+        message_id: MessageId,
+        conversation_id: ConversationId,
+        kind: MessageKind,
+        author: Author,
+        channel: Channel,
+    },
+    AgentCreated {
+        agent_id: AgentId,
+    },
+    AgentStateChanged {
+        agent_id: AgentId,
+        from: AgentState,
+        to: AgentState,
+    },
+    QueueCreated {
+        queue_id: QueueId,
+    },
+}
+
+/// The stable name of an event type, as stored in the log's `kind` column.
+pub type EventKind = &'static str;
+
+impl DomainEvent {
+    pub const fn kind(&self) -> EventKind {
+        match self {
+            Self::CustomerCreated { .. } => "customer_created",
+            Self::CustomerUpdated { .. } => "customer_updated",
+            Self::IdentityLinked { .. } => "identity_linked",
+            Self::CustomersMerged { .. } => "customers_merged",
+            Self::ConversationCreated { .. } => "conversation_created",
+            Self::StatusChanged { .. } => "status_changed",
+            Self::OwnerChanged { .. } => "owner_changed",
+            Self::ChannelSwitched { .. } => "channel_switched",
+            Self::PriorityChanged { .. } => "priority_changed",
+            Self::TagsChanged { .. } => "tags_changed",
+            Self::MessageCreated { .. } => "message_created",
+            Self::AgentCreated { .. } => "agent_created",
+            Self::AgentStateChanged { .. } => "agent_state_changed",
+            Self::QueueCreated { .. } => "queue_created",
+        }
+    }
+}
+
+/// An event with the header every consumer filters on. `seq` is assigned by the store
+/// (strictly increasing per installation); it is 0 until the event is stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: Option<ConversationId>,
+    pub customer_id: Option<CustomerId>,
+    /// The conversation's owner after this event (for visibility filtering).
+    pub owner: Option<Owner>,
+    pub at: Timestamp,
+    pub event: DomainEvent,
+}
+
+impl StoredEvent {
+    /// An event not yet stored, about a conversation.
+    pub fn for_conversation(conversation: &crate::Conversation, event: DomainEvent, at: Timestamp) -> Self {
+        Self {
+            seq: 0,
+            id: EventId::new(),
+            workspace_id: conversation.workspace_id,
+            conversation_id: Some(conversation.id),
+            customer_id: Some(conversation.customer_id),
+            owner: Some(conversation.owner),
+            at,
+            event,
+        }
+    }
+
+    /// An event not yet stored, about a customer.
+    pub fn for_customer(workspace_id: WorkspaceId, customer_id: CustomerId, event: DomainEvent, at: Timestamp) -> Self {
+        Self {
+            seq: 0,
+            id: EventId::new(),
+            workspace_id,
+            conversation_id: None,
+            customer_id: Some(customer_id),
+            owner: None,
+            at,
+            event,
+        }
+    }
+
+    /// An event not yet stored, about the workspace itself (agents, queues).
+    pub fn for_workspace(workspace_id: WorkspaceId, event: DomainEvent, at: Timestamp) -> Self {
+        Self {
+            seq: 0,
+            id: EventId::new(),
+            workspace_id,
+            conversation_id: None,
+            customer_id: None,
+            owner: None,
+            at,
+            event,
+        }
+    }
+
+    /// Whether an agent with `role` and `agent_id` may see this event. Supervisors and
+    /// admins see the whole workspace; agents see what is queued, what is theirs, what
+    /// was just taken from them, and workspace-level events.
+    pub fn visible_to_agent(&self, agent_id: AgentId, role: crate::Role) -> bool {
+        if role >= crate::Role::Supervisor {
+            return true;
+        }
+        if let DomainEvent::OwnerChanged { from: Owner::Agent(previous), .. } = self.event
+            && previous == agent_id
+        {
+            return true;
+        }
+        match (self.conversation_id, self.owner) {
+            (None, _) => !matches!(
+                self.event,
+                DomainEvent::CustomerCreated { .. }
+                    | DomainEvent::CustomerUpdated { .. }
+                    | DomainEvent::IdentityLinked { .. }
+                    | DomainEvent::CustomersMerged { .. }
+            ),
+            (Some(_), Some(Owner::Queue(_))) => true,
+            (Some(_), Some(Owner::Agent(owner))) => owner == agent_id,
+            (Some(_), _) => false,
+        }
+    }
+}

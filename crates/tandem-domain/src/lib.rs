@@ -1,0 +1,37 @@
+//! Tandem's domain: the vocabulary every other crate speaks.
+//!
+//! Ids, workspaces, customers and their identities, conversations and their lifecycle,
+//! messages, agents, queues and the append-only event log's event types. Everything
+//! here is pure: no I/O, no async runtime, no clock (callers pass `now`). Rules that
+//! decide something — a lifecycle transition, which conversation an inbound message
+//! joins — live here as functions over values so they can be tested exhaustively.
+
+#![forbid(unsafe_code)]
+
+pub mod agent;
+pub mod channel;
+pub mod conversation;
+pub mod customer;
+pub mod event;
+pub mod identity;
+pub mod ids;
+pub mod ingest;
+pub mod message;
+pub mod queue;
+pub mod text;
+pub mod time;
+pub mod workspace;
+
+pub use agent::{Agent, AgentState, Capacity, Role, Skill};
+pub use channel::Channel;
+pub use conversation::{Command, Conversation, ConversationStatus, Owner, Priority, Tag, Transition, TransitionError};
+pub use customer::{Customer, Tier};
+pub use event::{DomainEvent, EventKind, StoredEvent};
+pub use identity::{Identity, IdentityKind};
+pub use ids::{AgentId, ApiKeyId, ConversationId, CustomerId, EventId, MessageId, QueueId, WorkspaceId};
+pub use ingest::{ContinuityPolicy, InboundMessage, IngestPlan};
+pub use message::{Attachment, Author, Body, Message, MessageKind};
+pub use queue::Queue;
+pub use text::ValidationError;
+pub use time::Timestamp;
+pub use workspace::{Slug, Workspace};

@@ -1,0 +1,159 @@
+//! Persistence for Tandem: the [`Store`] trait, which speaks domain types, and its two
+//! backends — [`sqlite::SqliteStore`] (embedded, the default) and
+//! [`postgres::PostgresStore`] (production, many nodes). Each backend owns its schema
+//! and applies its migrations at start; one conformance suite (`tests/it`) runs the
+//! same stories against both.
+//!
+//! Every method that changes state writes the change and its events to the event log in
+//! one transaction and returns the stored events (with their `seq`), so the caller can
+//! publish them on the bus after the commit.
+
+#![forbid(unsafe_code)]
+
+mod codec;
+mod error;
+mod merge;
+pub mod postgres;
+mod records;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use tandem_domain::{
+    Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
+    MessageId, Queue, QueueId, StoredEvent, Timestamp, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+};
+
+pub use error::StoreError;
+pub use records::{
+    ApiKeyRecord, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
+    OwnerFilter, SessionRecord, Timeline,
+};
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which backend a store is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// Everything Tandem keeps. All reads and writes are scoped by workspace: a record of
+/// another workspace is `NotFound`, never returned.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Checks the database answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- workspaces and access -------------------------------------------------------
+
+    async fn create_workspace(&self, workspace: &Workspace) -> StoreResult<()>;
+    async fn workspace(&self, id: WorkspaceId) -> StoreResult<Workspace>;
+    async fn workspace_by_slug(&self, slug: &str) -> StoreResult<Workspace>;
+    async fn workspace_by_chat_key(&self, chat_key: &str) -> StoreResult<Workspace>;
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// An active (not revoked) API key by the hash of its secret.
+    async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<ApiKeyRecord>;
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// A session by the hash of its token, if it has not expired at `now`.
+    async fn session_by_hash(&self, token_hash: &str, now: Timestamp) -> StoreResult<SessionRecord>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    async fn create_chat_visitor(&self, visitor: &ChatVisitorRecord) -> StoreResult<()>;
+    async fn chat_visitor_by_hash(&self, token_hash: &str) -> StoreResult<ChatVisitorRecord>;
+
+    // --- agents and queues -----------------------------------------------------------
+
+    /// Creates an agent; `Conflict` if the email is taken in the workspace.
+    async fn create_agent(
+        &self,
+        agent: &Agent,
+        password_hash: &str,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    async fn agent(&self, workspace: WorkspaceId, id: AgentId) -> StoreResult<Agent>;
+    /// An agent and its password hash, by login email.
+    async fn agent_credentials(&self, workspace: WorkspaceId, email: &str) -> StoreResult<(Agent, String)>;
+    async fn list_agents(&self, workspace: WorkspaceId) -> StoreResult<Vec<Agent>>;
+    async fn set_agent_state(
+        &self,
+        workspace: WorkspaceId,
+        id: AgentId,
+        state: AgentState,
+        now: Timestamp,
+    ) -> StoreResult<(Agent, Vec<StoredEvent>)>;
+    /// Creates a queue; `Conflict` if the name is taken in the workspace.
+    async fn create_queue(&self, queue: &Queue, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>>;
+    async fn queue(&self, workspace: WorkspaceId, id: QueueId) -> StoreResult<Queue>;
+    async fn list_queues(&self, workspace: WorkspaceId) -> StoreResult<Vec<Queue>>;
+
+    // --- customers -------------------------------------------------------------------
+
+    async fn customer(&self, workspace: WorkspaceId, id: CustomerId) -> StoreResult<Customer>;
+    async fn customer_by_identity(&self, workspace: WorkspaceId, identity: &Identity) -> StoreResult<Customer>;
+    /// Saves profile fields (name, tier, language, attributes) with an optimistic check
+    /// on `updated_at`.
+    async fn update_customer(&self, change: CustomerChange) -> StoreResult<Vec<StoredEvent>>;
+    /// Links `identity` to `customer`. `Conflict` if it belongs to another customer;
+    /// linking an identity the customer already has changes nothing.
+    async fn link_identity(
+        &self,
+        workspace: WorkspaceId,
+        customer: CustomerId,
+        identity: &Identity,
+        now: Timestamp,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// Moves everything `source` owns (conversations, identities) to `target` and marks
+    /// `source` as merged into it. Both must exist and be distinct and unmerged.
+    async fn merge_customers(
+        &self,
+        workspace: WorkspaceId,
+        target: CustomerId,
+        source: CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// Every conversation and message of a customer, oldest first.
+    async fn timeline(&self, workspace: WorkspaceId, customer: CustomerId) -> StoreResult<Timeline>;
+
+    // --- conversations and messages --------------------------------------------------
+
+    /// The inbound pipeline's write: resolves the customer by identity, joins or opens
+    /// a conversation (see [`tandem_domain::ingest::plan_ingest`]), stores the message and
+    /// events, and records the idempotency key — all in one transaction. A retry with
+    /// the same key returns the original outcome with `replayed` set.
+    async fn ingest(
+        &self,
+        message: InboundMessage,
+        policy: ContinuityPolicy,
+        now: Timestamp,
+    ) -> StoreResult<IngestOutcome>;
+    async fn conversation(&self, workspace: WorkspaceId, id: ConversationId) -> StoreResult<Conversation>;
+    async fn list_conversations(
+        &self,
+        workspace: WorkspaceId,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Vec<Conversation>>;
+    /// A conversation's messages, oldest first.
+    async fn messages(&self, workspace: WorkspaceId, conversation: ConversationId) -> StoreResult<Vec<Message>>;
+    async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message>;
+    /// Saves a conversation changed by a command, with new messages and events, if its
+    /// stored version is still `expected_version` (else `Conflict`).
+    async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>>;
+
+    // --- event log -------------------------------------------------------------------
+
+    /// Events of a workspace with `seq > after`, oldest first, at most `limit`.
+    async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>>;
+}

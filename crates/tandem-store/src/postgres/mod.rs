@@ -1,0 +1,306 @@
+//! The production backend: PostgreSQL through a `deadpool` connection pool.
+//!
+//! Each write is one transaction on a pooled connection; PostgreSQL's own group commit
+//! combines the WAL flushes of concurrent transactions. Ingest takes row locks on the
+//! conversation it joins and retries on a uniqueness or version conflict, so several
+//! `tandem` nodes can ingest into one database.
+
+mod ops;
+mod rows;
+mod schema;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tandem_domain::{
+    Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
+    MessageId, Queue, QueueId, StoredEvent, Timestamp, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+};
+use tokio_postgres::NoTls;
+
+use crate::{
+    ApiKeyRecord, Backend, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
+    SessionRecord, Store, StoreError, StoreResult, Timeline,
+};
+
+pub use ops::db_error;
+pub use schema::Migration;
+
+/// How many times a write that lost a race (a uniqueness or version conflict) is retried.
+const CONFLICT_RETRIES: usize = 5;
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` with a pool of at most `pool_size` connections and applies
+    /// pending migrations.
+    pub async fn connect(url: &str, pool_size: usize) -> StoreResult<Self> {
+        let pool = pool(url, pool_size)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations and returns all applied ones.
+    pub async fn migrate(&self) -> StoreResult<Vec<Migration>> {
+        let mut client = self.client().await?;
+        schema::migrate(&mut client).await
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Client> {
+        self.pool.get().await.map_err(|e| StoreError::Unavailable(format!("no PostgreSQL connection: {e}")))
+    }
+}
+
+fn pool(url: &str, pool_size: usize) -> StoreResult<Pool> {
+    let config: tokio_postgres::Config =
+        url.parse().map_err(|e| StoreError::Invalid(format!("the database URL is not a valid PostgreSQL URL: {e}")))?;
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(pool_size.max(1))
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .create_timeout(Some(Duration::from_secs(10)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| StoreError::Other(format!("cannot build the PostgreSQL pool: {e}")))
+}
+
+/// Runs a transaction body, committing on success; retried on `Conflict` when asked.
+macro_rules! transaction {
+    ($self:ident, retry = $retry:expr, |$tx:ident| $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut client = $self.client().await?;
+            let $tx = client.transaction().await.map_err(ops::db_error)?;
+            let result = $body;
+            let result = match result {
+                Ok(value) => $tx.commit().await.map_err(ops::db_error).map(|()| value),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(StoreError::Conflict(_)) if $retry && attempt < CONFLICT_RETRIES => continue,
+                other => break other,
+            }
+        }
+    }};
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        client.simple_query("SELECT 1").await.map_err(ops::db_error).map(|_| ())
+    }
+
+    async fn create_workspace(&self, workspace: &Workspace) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::insert_workspace(&client, workspace).await
+    }
+
+    async fn workspace(&self, id: WorkspaceId) -> StoreResult<Workspace> {
+        let client = self.client().await?;
+        ops::workspace_by_id(&client, id).await
+    }
+
+    async fn workspace_by_slug(&self, slug: &str) -> StoreResult<Workspace> {
+        let client = self.client().await?;
+        ops::workspace_where(&client, "slug", slug).await
+    }
+
+    async fn workspace_by_chat_key(&self, chat_key: &str) -> StoreResult<Workspace> {
+        let client = self.client().await?;
+        ops::workspace_where(&client, "chat_key", chat_key).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::insert_api_key(&client, key).await
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<ApiKeyRecord> {
+        let client = self.client().await?;
+        ops::api_key_by_hash(&client, key_hash).await
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::insert_session(&client, session).await
+    }
+
+    async fn session_by_hash(&self, token_hash: &str, now: Timestamp) -> StoreResult<SessionRecord> {
+        let client = self.client().await?;
+        ops::session_by_hash(&client, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::delete_session(&client, token_hash).await
+    }
+
+    async fn create_chat_visitor(&self, visitor: &ChatVisitorRecord) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::insert_chat_visitor(&client, visitor).await
+    }
+
+    async fn chat_visitor_by_hash(&self, token_hash: &str) -> StoreResult<ChatVisitorRecord> {
+        let client = self.client().await?;
+        ops::chat_visitor_by_hash(&client, token_hash).await
+    }
+
+    async fn create_agent(
+        &self,
+        agent: &Agent,
+        password_hash: &str,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::insert_agent(&tx, agent, password_hash).await {
+                Ok(()) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn agent(&self, workspace: WorkspaceId, id: AgentId) -> StoreResult<Agent> {
+        let client = self.client().await?;
+        ops::agent(&client, workspace, id).await
+    }
+
+    async fn agent_credentials(&self, workspace: WorkspaceId, email: &str) -> StoreResult<(Agent, String)> {
+        let client = self.client().await?;
+        ops::agent_credentials(&client, workspace, &email.trim().to_lowercase()).await
+    }
+
+    async fn list_agents(&self, workspace: WorkspaceId) -> StoreResult<Vec<Agent>> {
+        let client = self.client().await?;
+        ops::list_agents(&client, workspace).await
+    }
+
+    async fn set_agent_state(
+        &self,
+        workspace: WorkspaceId,
+        id: AgentId,
+        state: AgentState,
+        now: Timestamp,
+    ) -> StoreResult<(Agent, Vec<StoredEvent>)> {
+        transaction!(self, retry = false, |tx| ops::set_agent_state(&tx, workspace, id, state, now).await)
+    }
+
+    async fn create_queue(&self, queue: &Queue, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::insert_queue(&tx, queue).await {
+                Ok(()) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn queue(&self, workspace: WorkspaceId, id: QueueId) -> StoreResult<Queue> {
+        let client = self.client().await?;
+        ops::queue(&client, workspace, id).await
+    }
+
+    async fn list_queues(&self, workspace: WorkspaceId) -> StoreResult<Vec<Queue>> {
+        let client = self.client().await?;
+        ops::list_queues(&client, workspace).await
+    }
+
+    async fn customer(&self, workspace: WorkspaceId, id: CustomerId) -> StoreResult<Customer> {
+        let client = self.client().await?;
+        ops::customer(&client, workspace, id).await
+    }
+
+    async fn customer_by_identity(&self, workspace: WorkspaceId, identity: &Identity) -> StoreResult<Customer> {
+        let client = self.client().await?;
+        let id = ops::identity_owner(&client, workspace, identity).await?.ok_or(StoreError::NotFound("customer"))?;
+        ops::customer(&client, workspace, id).await
+    }
+
+    async fn update_customer(&self, change: CustomerChange) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| ops::update_customer(&tx, change.clone()).await)
+    }
+
+    async fn link_identity(
+        &self,
+        workspace: WorkspaceId,
+        customer: CustomerId,
+        identity: &Identity,
+        now: Timestamp,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| ops::link_identity(&tx, workspace, customer, identity, now).await)
+    }
+
+    async fn merge_customers(
+        &self,
+        workspace: WorkspaceId,
+        target: CustomerId,
+        source: CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = true, |tx| ops::merge_customers(&tx, workspace, target, source, now).await)
+    }
+
+    async fn timeline(&self, workspace: WorkspaceId, customer: CustomerId) -> StoreResult<Timeline> {
+        let client = self.client().await?;
+        ops::timeline(&client, workspace, customer).await
+    }
+
+    async fn ingest(
+        &self,
+        message: InboundMessage,
+        policy: ContinuityPolicy,
+        now: Timestamp,
+    ) -> StoreResult<IngestOutcome> {
+        transaction!(self, retry = true, |tx| ops::ingest(&tx, &message, &policy, now).await)
+    }
+
+    async fn conversation(&self, workspace: WorkspaceId, id: ConversationId) -> StoreResult<Conversation> {
+        let client = self.client().await?;
+        ops::conversation(&client, workspace, id).await
+    }
+
+    async fn list_conversations(
+        &self,
+        workspace: WorkspaceId,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Vec<Conversation>> {
+        let client = self.client().await?;
+        ops::list_conversations(&client, workspace, filter).await
+    }
+
+    async fn messages(&self, workspace: WorkspaceId, conversation: ConversationId) -> StoreResult<Vec<Message>> {
+        let client = self.client().await?;
+        ops::messages(&client, workspace, conversation).await
+    }
+
+    async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message> {
+        let client = self.client().await?;
+        ops::message(&client, workspace, id).await
+    }
+
+    async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| ops::save_conversation(&tx, change.clone()).await)
+    }
+
+    async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {
+        let client = self.client().await?;
+        ops::events_since(&client, workspace, after, limit).await
+    }
+}
+
+/// The baseline for the ingest benchmark: inserts `rows` message rows with a plain
+/// autocommit INSERT loop through the same driver, `clients` connections in parallel,
+/// and returns how long it took.
+pub async fn raw_insert_baseline(url: &str, rows: usize, clients: usize) -> StoreResult<std::time::Duration> {
+    let store = PostgresStore::connect(url, clients.max(1)).await?;
+    ops::raw_insert_baseline(&store.pool, rows, clients.max(1)).await
+}

@@ -1,0 +1,116 @@
+//! Records the store keeps that are not domain entities (credentials, sessions), and
+//! the argument and result types of [`crate::Store`] methods.
+
+use tandem_domain::{
+    AgentId, ApiKeyId, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId, Message, Owner,
+    QueueId, StoredEvent, Timestamp, WorkspaceId, agent::Role,
+};
+
+/// An API key. Only the SHA-256 of the secret is kept; `prefix` helps people tell keys
+/// apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: ApiKeyId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub key_hash: String,
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A logged-in agent's session. Only the SHA-256 of the cookie token is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub workspace_id: WorkspaceId,
+    pub agent_id: AgentId,
+    pub role: Role,
+    /// Sent back in `X-CSRF-Token` on state-changing requests made with the cookie.
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A web-chat visitor's token, handed to the widget when a chat starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatVisitorRecord {
+    pub token_hash: String,
+    pub workspace_id: WorkspaceId,
+    pub visitor_id: String,
+    pub created_at: Timestamp,
+}
+
+/// Which owner to filter conversations by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnerFilter {
+    Bot,
+    AnyQueue,
+    Queue(QueueId),
+    AnyAgent,
+    Agent(AgentId),
+}
+
+impl OwnerFilter {
+    pub fn matches(self, owner: Owner) -> bool {
+        match (self, owner) {
+            (Self::Bot, Owner::Bot) | (Self::AnyQueue, Owner::Queue(_)) | (Self::AnyAgent, Owner::Agent(_)) => true,
+            (Self::Queue(q), Owner::Queue(o)) => q == o,
+            (Self::Agent(a), Owner::Agent(o)) => a == o,
+            _ => false,
+        }
+    }
+}
+
+/// A conversation listing query. Results are newest first; `before` is the keyset
+/// cursor (the last id of the previous page).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConversationFilter {
+    pub statuses: Vec<ConversationStatus>,
+    pub owner: Option<OwnerFilter>,
+    pub channel: Option<Channel>,
+    pub customer: Option<CustomerId>,
+    pub before: Option<ConversationId>,
+    pub limit: u32,
+}
+
+/// A conversation changed by a command, ready to save.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationChange {
+    pub conversation: Conversation,
+    pub expected_version: i64,
+    pub messages: Vec<Message>,
+    pub events: Vec<StoredEvent>,
+}
+
+/// A customer's profile fields changed, ready to save.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerChange {
+    pub customer: Customer,
+    /// The `updated_at` the customer had when read.
+    pub expected_updated_at: Timestamp,
+    pub events: Vec<StoredEvent>,
+}
+
+/// What an ingest did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IngestOutcome {
+    pub customer_id: CustomerId,
+    pub customer_created: bool,
+    pub conversation: Conversation,
+    pub conversation_created: bool,
+    pub message: Message,
+    /// True when this was a retry answered from the idempotency record.
+    pub replayed: bool,
+    /// The stored events (empty for a replay).
+    pub events: Vec<StoredEvent>,
+}
+
+/// A customer's history across channels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeline {
+    /// Oldest first.
+    pub conversations: Vec<Conversation>,
+    /// Every message of those conversations, oldest first.
+    pub messages: Vec<Message>,
+}
