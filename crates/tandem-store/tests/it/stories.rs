@@ -286,7 +286,7 @@ pub async fn identities_of_two_customers_in_one_message_are_not_stolen(store: &d
         .unwrap();
     let bob_phone = Identity::phone("+15550100200").unwrap();
     let bob = store
-        .ingest(inbound(ws.id, Channel::Sms, &[bob_phone.clone()], "b"), ContinuityPolicy::default(), time::now())
+        .ingest(inbound(ws.id, Channel::Sms, std::slice::from_ref(&bob_phone), "b"), ContinuityPolicy::default(), time::now())
         .await
         .unwrap();
     let both = inbound(ws.id, Channel::Email, &[email("ann@example.com"), bob_phone.clone()], "c");
@@ -424,7 +424,7 @@ pub async fn merging_customers_moves_everything_and_loses_nothing(store: &dyn St
     by_email.display_name = Some("Ann".into());
     let a = store.ingest(by_email, ContinuityPolicy::default(), time::now()).await.unwrap();
     let phone = Identity::phone("+15550100200").unwrap();
-    let mut by_sms = inbound(ws.id, Channel::Sms, &[phone.clone()], "by sms");
+    let mut by_sms = inbound(ws.id, Channel::Sms, std::slice::from_ref(&phone), "by sms");
     by_sms.language = Some("es".into());
     let b = store.ingest(by_sms, ContinuityPolicy::default(), time::now()).await.unwrap();
     let mut source = store.customer(ws.id, b.customer_id).await.unwrap();
