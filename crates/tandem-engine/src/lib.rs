@@ -1,1 +1,100 @@
-//! placeholder
+//! Tandem's application layer. The [`Engine`] runs every use case — the inbound
+//! pipeline, conversation commands, customers, access — over the [`Store`] and
+//! [`EventBus`] traits: it validates, asks the domain's pure rules what to change,
+//! persists the change and its events in one store call, then publishes the events.
+//!
+//! It knows nothing of HTTP: the server converts wire shapes to the domain types used
+//! here, and [`EngineError`] to status codes.
+
+#![forbid(unsafe_code)]
+
+mod access;
+pub mod auth;
+mod clock;
+mod commands;
+mod customers;
+mod error;
+mod ingest;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use tandem_bus::EventBus;
+use tandem_domain::StoredEvent;
+use tandem_domain::ingest::ContinuityPolicy;
+use tandem_store::Store;
+
+pub use access::{Actor, NewAgent, StartedChat};
+pub use clock::{Clock, SystemClock};
+pub use commands::AssignTarget;
+pub use customers::CustomerEdit;
+pub use error::EngineError;
+pub use ingest::InboundRequest;
+
+/// Shorthand for engine results.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// Behaviour the engine is configured with.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub continuity: ContinuityPolicy,
+    /// How long an agent's login session lasts.
+    pub session_ttl: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { continuity: ContinuityPolicy::default(), session_ttl: Duration::hours(12) }
+    }
+}
+
+/// The application. Cheap to clone (everything inside is shared).
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    config: Arc<EngineConfig>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>, config: EngineConfig) -> Self {
+        Self { store, bus, clock: Arc::new(SystemClock), config: Arc::new(config) }
+    }
+
+    /// Replaces the clock (tests, simulations).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store, for read-only queries the server serves directly.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The bus, for live subscriptions.
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.bus
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    fn now(&self) -> tandem_domain::Timestamp {
+        self.clock.now()
+    }
+
+    /// Publishes committed events. A bus failure is logged, not returned: the change is
+    /// committed and in the event log, where subscribers catch up from.
+    async fn publish(&self, events: &[StoredEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        if let Err(error) = self.bus.publish(events).await {
+            tracing::warn!(%error, count = events.len(), "could not publish events; subscribers will catch up from the log");
+        }
+    }
+}

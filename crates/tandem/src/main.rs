@@ -1,1 +1,255 @@
-fn main() {}
+//! The `tandem` command line: `serve`, `demo`, `migrate`, `config default`,
+//! `workspace create`, `bench ingest`.
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tandem::settings::{DEFAULT_TOML, Overrides, Settings};
+use tandem::{app, bench, demo};
+use tandem_domain::agent::Role;
+use tandem_engine::NewAgent;
+use tandem_store::postgres::PostgresStore;
+use tandem_store::sqlite::SqliteStore;
+
+/// Tandem: a self-hosted contact center where AI and people work together.
+#[derive(Parser)]
+#[command(name = "tandem", version, about)]
+struct Cli {
+    /// A config file (default: ./tandem.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `debug` (overrides log.level).
+    #[arg(long, global = true, value_name = "FILTER")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct DatabaseArgs {
+    /// PostgreSQL URL; without it, the embedded SQLite database is used.
+    #[arg(long, env = "TANDEM_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    /// Folder of the embedded database.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Run the service with a freshly seeded demo workspace and print how to use it.
+    Demo {
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Apply database migrations and list them.
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Workspace administration.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print an annotated tandem.toml with every setting at its default.
+    Default,
+}
+
+#[derive(Subcommand)]
+enum WorkspaceCommand {
+    /// Create a workspace and print its API key (and create an admin agent if asked).
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Also create an admin agent with this email...
+        #[arg(long, requires = "admin_password")]
+        admin_email: Option<String>,
+        /// ...and this password (10 to 128 characters).
+        #[arg(long, requires = "admin_email")]
+        admin_password: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// HTTP ingest throughput and latency beside the database's raw insert rate.
+    Ingest {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        backend: String,
+        /// The PostgreSQL server to create scratch databases on.
+        #[arg(long, env = "TANDEM_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// PostgreSQL pool size (also the raw baseline's parallel connections).
+        #[arg(long, default_value_t = 16)]
+        pool_size: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
+    if settings.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load(cli: &Cli, bind: Option<String>, db: &DatabaseArgs) -> anyhow::Result<Settings> {
+    let overrides = Overrides {
+        bind,
+        database_url: db.database_url.clone(),
+        data_dir: db.data_dir.clone(),
+        log_level: cli.log_level.clone(),
+    };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    init_logging(&settings);
+    Ok(settings)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Serve { bind, db } => {
+            let settings = load(&cli, bind.clone(), db)?;
+            let store = app::open_store(&settings).await?;
+            let state = app::state(&settings, app::engine(&settings, store));
+            let listener = app::bind(&settings).await?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "listening");
+            println!("tandem listening on http://{addr}");
+            app::serve(listener, state).await
+        }
+        Command::Demo { bind, db } => {
+            let mut settings = load(&cli, bind.clone(), db)?;
+            if settings.database.url.is_none() {
+                // A fresh embedded database every run, apart from any real data.
+                settings.database.data_dir = settings.database.data_dir.join("demo");
+                for suffix in ["", "-wal", "-shm"] {
+                    let path = PathBuf::from(format!("{}{suffix}", settings.sqlite_path().display()));
+                    if path.exists() {
+                        std::fs::remove_file(&path)
+                            .with_context(|| format!("removing the old demo database {}", path.display()))?;
+                    }
+                }
+            }
+            let store = app::open_store(&settings).await?;
+            let engine = app::engine(&settings, store);
+            let info = demo::seed(&engine).await.context("seeding the demo workspace")?;
+            let listener = app::bind(&settings).await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            println!("{}", demo::banner(&info, &url));
+            app::serve(listener, app::state(&settings, engine)).await
+        }
+        Command::Migrate { db } => {
+            let settings = load(&cli, None, db)?;
+            let applied = match &settings.database.url {
+                Some(url) => {
+                    let store = PostgresStore::connect(url, 1).await?;
+                    store.migrate().await?.into_iter().map(|m| (m.version, m.name)).collect::<Vec<_>>()
+                }
+                None => {
+                    SqliteStore::migrate(&settings.sqlite_path())?.into_iter().map(|m| (m.version, m.name)).collect()
+                }
+            };
+            for (version, name) in applied {
+                println!("applied {version:04} {name}");
+            }
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Default } => {
+            print!("{DEFAULT_TOML}");
+            Ok(())
+        }
+        Command::Workspace { command: WorkspaceCommand::Create { slug, name, admin_email, admin_password, db } } => {
+            let settings = load(&cli, None, db)?;
+            let engine = app::engine(&settings, app::open_store(&settings).await?);
+            let (workspace, key) = engine.create_workspace(slug, name).await?;
+            println!("workspace {} ({})", workspace.slug, workspace.id);
+            println!("api key   {key}");
+            println!("chat key  {}", workspace.chat_key);
+            if let (Some(email), Some(password)) = (admin_email, admin_password) {
+                let new = NewAgent {
+                    email: email.clone(),
+                    display_name: "Administrator".into(),
+                    role: Role::Admin,
+                    password: password.clone(),
+                    skills: Vec::new(),
+                    languages: Vec::new(),
+                };
+                let agent = engine.create_agent(workspace.id, new).await?;
+                println!("admin     {} ({})", agent.email, agent.id);
+            }
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Ingest { clients, messages, rounds, backend, postgres_url, pool_size, json },
+        } => {
+            let settings = Settings {
+                log: tandem::settings::LogSection { level: "warn".into(), ..Default::default() },
+                ..Default::default()
+            };
+            init_logging(&settings);
+            let (sqlite, postgres) = match backend.as_str() {
+                "sqlite" => (true, false),
+                "postgres" => (false, true),
+                "both" => (true, true),
+                other => anyhow::bail!("--backend `{other}`: use sqlite, postgres or both"),
+            };
+            let args = bench::IngestBench {
+                clients: *clients,
+                messages: *messages,
+                rounds: *rounds,
+                sqlite,
+                postgres_url: postgres.then(|| postgres_url.clone()),
+                pool_size: *pool_size,
+                json: *json,
+            };
+            bench::run(args).await.map(|_| ())
+        }
+    }
+}

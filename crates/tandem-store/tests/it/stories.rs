@@ -286,7 +286,11 @@ pub async fn identities_of_two_customers_in_one_message_are_not_stolen(store: &d
         .unwrap();
     let bob_phone = Identity::phone("+15550100200").unwrap();
     let bob = store
-        .ingest(inbound(ws.id, Channel::Sms, std::slice::from_ref(&bob_phone), "b"), ContinuityPolicy::default(), time::now())
+        .ingest(
+            inbound(ws.id, Channel::Sms, std::slice::from_ref(&bob_phone), "b"),
+            ContinuityPolicy::default(),
+            time::now(),
+        )
         .await
         .unwrap();
     let both = inbound(ws.id, Channel::Email, &[email("ann@example.com"), bob_phone.clone()], "c");

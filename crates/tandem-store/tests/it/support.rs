@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tandem_store::Store;
-use tandem_store::postgres::PostgresStore;
+use tandem_store::postgres::{PostgresStore, with_database};
 use tandem_store::sqlite::{SqliteOptions, SqliteStore};
 
 pub struct TestDb {
@@ -63,21 +63,4 @@ pub async fn postgres() -> Option<TestDb> {
     let cleanup = Cleanup::Postgres { admin_url: admin_url.clone(), name: name.clone() };
     let store = PostgresStore::connect(&with_database(&admin_url, &name), 8).await.unwrap();
     Some(TestDb { store: Arc::new(store), _cleanup: cleanup })
-}
-
-/// `url` with its database name replaced by `name`.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
 }

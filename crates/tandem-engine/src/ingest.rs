@@ -1,0 +1,63 @@
+//! The inbound pipeline: every channel adapter's message enters here.
+
+use tandem_domain::InboundMessage;
+use tandem_domain::ingest::Idempotency;
+use tandem_store::IngestOutcome;
+
+use crate::{Engine, EngineResult, auth};
+
+/// An inbound message with the client's idempotency key, if it sent one.
+#[derive(Clone, Debug)]
+pub struct InboundRequest {
+    pub message: InboundMessage,
+    pub idempotency_key: Option<String>,
+}
+
+impl Engine {
+    /// Stores an inbound message — resolving the customer, joining or opening their
+    /// conversation — and publishes what changed. When this returns `Ok` the message is
+    /// committed. A retry with the same idempotency key returns the first outcome.
+    pub async fn ingest(&self, request: InboundRequest) -> EngineResult<IngestOutcome> {
+        let InboundRequest { mut message, idempotency_key } = request;
+        if let Some(raw) = idempotency_key {
+            let key = Idempotency::parse_key(&raw)?;
+            message.idempotency = Some(Idempotency { key, fingerprint: fingerprint(&message) });
+        }
+        let outcome = self.store.ingest(message, self.config.continuity, self.now()).await?;
+        tracing::debug!(
+            conversation.id = %outcome.conversation.id,
+            message.id = %outcome.message.id,
+            replayed = outcome.replayed,
+            "ingested"
+        );
+        self.publish(&outcome.events).await;
+        Ok(outcome)
+    }
+}
+
+/// A stable hash of what a message says and who sent it, so reusing an idempotency key
+/// for a different message is detected.
+fn fingerprint(m: &InboundMessage) -> String {
+    let mut text = String::with_capacity(m.body.as_str().len() + 128);
+    let sep = '\u{1f}';
+    text.push_str(m.channel.as_str());
+    for identity in &m.identities {
+        text.push(sep);
+        text.push_str(&identity.to_string());
+    }
+    for field in [
+        Some(m.body.as_str()),
+        m.display_name.as_deref(),
+        m.subject.as_deref(),
+        m.language.as_deref(),
+        m.external_id.as_deref(),
+    ] {
+        text.push(sep);
+        text.push_str(field.unwrap_or("\u{0}"));
+    }
+    for a in &m.attachments {
+        text.push(sep);
+        text.push_str(&format!("{}|{}|{}|{}", a.name, a.content_type, a.size_bytes, a.url.as_deref().unwrap_or("")));
+    }
+    auth::sha256_hex(text.as_bytes())
+}

@@ -1,0 +1,11 @@
+//! HTTP handlers, one module per resource. Each handler converts its wire shapes at the
+//! boundary and calls the engine (writes) or the store (reads).
+
+pub mod agents;
+pub mod auth;
+pub mod chat;
+pub mod conversations;
+pub mod customers;
+pub mod events;
+pub mod messages;
+pub mod ops;

@@ -1,0 +1,95 @@
+//! Wiring: the only place that names concrete backends. Opens the store the settings
+//! ask for, builds the engine and the router, and serves until a shutdown signal.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Duration;
+use tandem_bus::InProcessBus;
+use tandem_domain::ingest::ContinuityPolicy;
+use tandem_engine::{Engine, EngineConfig};
+use tandem_server::{AppState, ServerSettings};
+use tandem_store::Store;
+use tandem_store::postgres::PostgresStore;
+use tandem_store::sqlite::{SqliteOptions, SqliteStore};
+use tokio::net::TcpListener;
+
+use crate::settings::{Settings, redact_url};
+
+/// Opens the configured store, applying migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match &settings.database.url {
+        Some(url) => {
+            let store = PostgresStore::connect(url, settings.database.pool_size)
+                .await
+                .with_context(|| format!("connecting to PostgreSQL at {}", redact_url(url)))?;
+            tracing::info!(database = %redact_url(url), "using PostgreSQL");
+            Ok(Arc::new(store))
+        }
+        None => {
+            let path = settings.sqlite_path();
+            let mut options = SqliteOptions::new(&path);
+            options.synchronous = settings.database.sqlite_synchronous;
+            let store = SqliteStore::open(&options)
+                .with_context(|| format!("opening the SQLite database {}", path.display()))?;
+            tracing::info!(path = %path.display(), "using the embedded SQLite database");
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// The engine over `store`, configured from the settings.
+pub fn engine(settings: &Settings, store: Arc<dyn Store>) -> Engine {
+    let config = EngineConfig {
+        continuity: ContinuityPolicy {
+            window: Duration::hours(settings.conversations.continuity_window_hours),
+            ..ContinuityPolicy::default()
+        },
+        session_ttl: Duration::hours(settings.conversations.session_ttl_hours),
+    };
+    Engine::new(store, Arc::new(InProcessBus::default()), config)
+}
+
+/// The HTTP state for `engine`.
+pub fn state(settings: &Settings, engine: Engine) -> AppState {
+    AppState::new(
+        engine,
+        ServerSettings { body_limit: settings.server.body_limit_bytes, secure_cookies: settings.server.secure_cookies },
+    )
+}
+
+/// Binds the configured address.
+pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    let addr = settings.bind_addr()?;
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (is another process using it? set --bind)"))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
+pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    let router = tandem_server::router(state);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("the HTTP server failed")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

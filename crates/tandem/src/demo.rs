@@ -1,0 +1,254 @@
+//! `tandem demo`: a fresh workspace with agents, queues, customers and conversations
+//! across channels, served with the login details printed.
+
+use anyhow::Context;
+use tandem_domain::agent::Role;
+use tandem_domain::{Body, Channel, Command, Identity, InboundMessage, Priority, Tag, Tier, WorkspaceId};
+use tandem_engine::{Actor, AssignTarget, CustomerEdit, Engine, InboundRequest, NewAgent};
+
+/// The demo agents' password (printed; the demo is for local use).
+pub const DEMO_PASSWORD: &str = "tandem-demo-pass";
+
+/// What the demo printed, for tests and the banner.
+pub struct DemoInfo {
+    pub workspace_slug: String,
+    pub workspace_id: WorkspaceId,
+    pub api_key: String,
+    pub chat_key: String,
+    pub agents: Vec<(String, Role)>,
+    pub conversations: usize,
+}
+
+struct Msg<'a> {
+    channel: Channel,
+    from: Vec<Identity>,
+    name: Option<&'a str>,
+    language: &'a str,
+    body: &'a str,
+}
+
+async fn say(engine: &Engine, ws: WorkspaceId, m: Msg<'_>) -> anyhow::Result<tandem_store::IngestOutcome> {
+    let message = InboundMessage {
+        workspace_id: ws,
+        channel: m.channel,
+        identities: InboundMessage::normalize_identities(m.from)?,
+        display_name: m.name.map(str::to_owned),
+        body: Body::parse(m.body)?,
+        subject: None,
+        language: Some(m.language.to_owned()),
+        attachments: Vec::new(),
+        external_id: None,
+        idempotency: None,
+    };
+    Ok(engine.ingest(InboundRequest { message, idempotency_key: None }).await?)
+}
+
+fn id(kind: fn(&str) -> Result<Identity, tandem_domain::ValidationError>, raw: &str) -> anyhow::Result<Identity> {
+    Ok(kind(raw)?)
+}
+
+/// Seeds the demo workspace (slug `demo`, or `demo-2`... if taken).
+pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
+    let mut attempt = 1;
+    let (workspace, api_key) = loop {
+        let slug = if attempt == 1 { "demo".to_owned() } else { format!("demo-{attempt}") };
+        match engine.create_workspace(&slug, "Demo Outfitters").await {
+            Ok(created) => break created,
+            Err(tandem_engine::EngineError::Conflict(_)) if attempt < 20 => attempt += 1,
+            Err(e) => return Err(e).context("creating the demo workspace"),
+        }
+    };
+    let ws = workspace.id;
+    let general = engine.create_queue(ws, "General").await?;
+    let billing = engine.create_queue(ws, "Billing").await?;
+    engine.create_queue(ws, "Technical").await?;
+
+    let mut agents = Vec::new();
+    let mut ids = Vec::new();
+    for (email, name, role, skills, languages) in [
+        ("alice@demo.tandem", "Alice Admin", Role::Admin, vec![("escalations", 5)], vec!["en"]),
+        ("ben@demo.tandem", "Ben Okafor", Role::Agent, vec![("billing", 4), ("orders", 3)], vec!["en", "es"]),
+        ("carla@demo.tandem", "Carla Souza", Role::Supervisor, vec![("orders", 5)], vec!["en", "pt"]),
+    ] {
+        let agent = engine
+            .create_agent(
+                ws,
+                NewAgent {
+                    email: email.into(),
+                    display_name: name.into(),
+                    role,
+                    password: DEMO_PASSWORD.into(),
+                    skills: skills.into_iter().map(|(s, l)| (s.to_owned(), l)).collect(),
+                    languages: languages.into_iter().map(str::to_owned).collect(),
+                },
+            )
+            .await?;
+        agents.push((email.to_owned(), role));
+        ids.push(agent);
+    }
+    let (ben, carla) = (&ids[1], &ids[2]);
+    let as_ben = Actor::Agent { workspace_id: ws, agent_id: ben.id, role: ben.role };
+    let as_carla = Actor::Agent { workspace_id: ws, agent_id: carla.id, role: carla.role };
+    let api = engine.authenticate_api_key(&api_key).await?;
+
+    // Maya writes by email, then follows up by SMS: one conversation, two channels.
+    let maya_email = id(Identity::email, "maya.chen@example.com")?;
+    let maya_phone = id(Identity::phone, "+1 415 555 0100")?;
+    let first = say(engine, ws, Msg { channel: Channel::Email, from: vec![maya_email.clone()], name: Some("Maya Chen"), language: "en",
+        body: "Hi, my order #A1043 hasn't arrived yet and the tracking page hasn't changed since Monday. Can you check?" }).await?;
+    engine.assign(api, first.conversation.id, AssignTarget::Queue(general.id)).await?;
+    engine.assign(api, first.conversation.id, AssignTarget::Agent(ben.id)).await?;
+    engine
+        .reply(
+            as_ben,
+            first.conversation.id,
+            None,
+            Body::parse("Hi Maya, I'm checking with the carrier now. One moment please.")?,
+        )
+        .await?;
+    say(
+        engine,
+        ws,
+        Msg {
+            channel: Channel::Sms,
+            from: vec![maya_phone, maya_email],
+            name: None,
+            language: "en",
+            body: "Texting instead since I'm out. Any news on A1043?",
+        },
+    )
+    .await?;
+    engine
+        .note(
+            as_ben,
+            first.conversation.id,
+            None,
+            Body::parse("Carrier says the parcel is held at the depot; asked them to release it.")?,
+        )
+        .await?;
+    engine
+        .edit_customer(api, first.customer_id, CustomerEdit { tier: Some(Tier::Gold), ..CustomerEdit::default() })
+        .await?;
+
+    // Jonas asks the bot on web chat.
+    say(
+        engine,
+        ws,
+        Msg {
+            channel: Channel::WebChat,
+            from: vec![id(Identity::web_visitor, "v_demo_jonas_01")?],
+            name: None,
+            language: "en",
+            body: "Do you ship to Norway, and how long does it take?",
+        },
+    )
+    .await?;
+
+    // Priya was charged twice: queued for Billing with a raised priority.
+    let priya = say(
+        engine,
+        ws,
+        Msg {
+            channel: Channel::Whatsapp,
+            from: vec![id(Identity::phone, "+44 7700 900123")?],
+            name: Some("Priya Patel"),
+            language: "en",
+            body: "I was charged twice for my subscription this month. This is really frustrating!",
+        },
+    )
+    .await?;
+    engine.assign(api, priya.conversation.id, AssignTarget::Queue(billing.id)).await?;
+    engine.set_priority(api, priya.conversation.id, Priority::new(6)?).await?;
+    engine.tag(api, priya.conversation.id, vec![Tag::parse("billing")?, Tag::parse("double-charge")?], vec![]).await?;
+
+    // Lucas writes in Portuguese; Carla has it.
+    let lucas = say(
+        engine,
+        ws,
+        Msg {
+            channel: Channel::Email,
+            from: vec![id(Identity::email, "lucas.almeida@example.com.br")?],
+            name: Some("Lucas Almeida"),
+            language: "pt",
+            body: "Olá, gostaria de trocar o tamanho do meu pedido A1077 de M para G.",
+        },
+    )
+    .await?;
+    engine.assign(as_carla, lucas.conversation.id, AssignTarget::Agent(carla.id)).await?;
+    engine
+        .reply(
+            as_carla,
+            lucas.conversation.id,
+            None,
+            Body::parse("Olá Lucas! Claro, vou providenciar a troca para o tamanho G.")?,
+        )
+        .await?;
+
+    // Sam's CRM-originated question, already resolved.
+    let sam = say(
+        engine,
+        ws,
+        Msg {
+            channel: Channel::Api,
+            from: vec![id(Identity::external, "crm:1001")?, id(Identity::email, "sam@example.org")?],
+            name: Some("Sam Rivera"),
+            language: "en",
+            body: "Please update my billing address to 200 Market St, Springfield.",
+        },
+    )
+    .await?;
+    engine
+        .reply(as_ben, sam.conversation.id, None, Body::parse("Done, Sam: your billing address is updated.")?)
+        .await?;
+    engine.set_lifecycle(as_ben, sam.conversation.id, Command::Resolve).await?;
+
+    // A phone call transcript.
+    let call = say(
+        engine,
+        ws,
+        Msg {
+            channel: Channel::Voice,
+            from: vec![id(Identity::phone, "+1 312 555 0199")?],
+            name: None,
+            language: "en",
+            body: "[call transcript] Caller wants to change the delivery date for order A1102 to next Friday.",
+        },
+    )
+    .await?;
+    engine.assign(api, call.conversation.id, AssignTarget::Queue(general.id)).await?;
+
+    Ok(DemoInfo {
+        workspace_slug: workspace.slug.to_string(),
+        workspace_id: ws,
+        api_key,
+        chat_key: workspace.chat_key,
+        agents,
+        conversations: 6,
+    })
+}
+
+/// The banner `tandem demo` prints.
+pub fn banner(info: &DemoInfo, url: &str) -> String {
+    let agents: Vec<String> =
+        info.agents.iter().map(|(email, role)| format!("    {email:<22} ({})", role.as_str())).collect();
+    format!(
+        "\nTandem demo is running at {url}\n\n\
+         Workspace: {slug}   ({n} conversations across email, SMS, WhatsApp, web chat, voice and API)\n\
+         Agents (password `{pw}`):\n{agents}\n\
+         API key:   {key}\n\
+         Chat key:  {chat}\n\n\
+         Try:\n\
+         \x20 curl -s {url}/api/v1/conversations -H 'Authorization: Bearer {key}'\n\
+         \x20 curl -s -X POST {url}/api/v1/messages/inbound -H 'Authorization: Bearer {key}' \\\n\
+         \x20      -H 'Content-Type: application/json' \\\n\
+         \x20      -d '{{\"channel\":\"sms\",\"from\":{{\"phone\":\"+1 415 555 0100\"}},\"body\":\"Any update?\"}}'\n\
+         \x20 open {url}/api/openapi.json for the whole API\n\n\
+         Press Ctrl-C to stop.\n",
+        slug = info.workspace_slug,
+        n = info.conversations,
+        pw = DEMO_PASSWORD,
+        agents = agents.join("\n"),
+        key = info.api_key,
+        chat = info.chat_key,
+    )
+}

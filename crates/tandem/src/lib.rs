@@ -1,0 +1,10 @@
+//! The `tandem` binary's library half: configuration, wiring of concrete backends, the
+//! demo seed, the ingest benchmark and a small HTTP client. `main.rs` is only the CLI.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod bench;
+pub mod demo;
+pub mod http_client;
+pub mod settings;
