@@ -1,0 +1,216 @@
+//! Another workspace's data is never visible or changeable — proved for every endpoint
+//! of the OpenAPI document (the test fails if an endpoint is added without a case).
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tandem_domain::agent::Role;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn no_endpoint_crosses_workspaces() {
+    let app = TestApp::new().await;
+    let (ka, kb) = (app.a.key.clone(), app.b.key.clone());
+    // Workspace A's data.
+    let a = app.email_message(&ka, "only-in-a@example.com", "secret A business").await;
+    let (conv_a, cust_a) =
+        (a["conversation"]["id"].as_str().unwrap().to_owned(), a["customer_id"].as_str().unwrap().to_owned());
+    let ann = app.agent(app.a.workspace.id, "ann@acme.test", Role::Admin).await;
+    let queue_a = app.post(&ka, "/api/v1/queues", json!({ "name": "Billing" })).await.json["id"].clone();
+    let (cookie_a, _) = app.login("acme", "ann@acme.test").await;
+    let chat_a = app.post(&ka, "/api/v1/chat/sessions", json!({ "chat_key": app.a.workspace.chat_key })).await;
+    let visitor_token_a = chat_a.json["token"].as_str().unwrap().to_owned();
+    app.raw(
+        Method::POST,
+        "/api/v1/chat/messages",
+        &[("authorization", &format!("Bearer {visitor_token_a}")), ("content-type", "application/json")],
+        Some(json!({ "body": "A visitor secret" }).to_string()),
+    )
+    .await;
+    // Workspace B's own things to aim with.
+    let bob = app.agent(app.b.workspace.id, "bob@globex.test", Role::Admin).await;
+    let queue_b = app.post(&kb, "/api/v1/queues", json!({ "name": "Billing" })).await;
+    assert_eq!(queue_b.status, StatusCode::CREATED, "the same queue name is fine in another workspace");
+    let b = app.email_message(&kb, "b@example.com", "B business").await;
+    let (conv_b, cust_b) =
+        (b["conversation"]["id"].as_str().unwrap().to_owned(), b["customer_id"].as_str().unwrap().to_owned());
+
+    let a_events_before = app.event_count(app.a.workspace.id).await;
+    let a_snapshot = app.get(&ka, &format!("/api/v1/customers/{cust_a}/timeline")).await.json;
+    let mut covered: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut cover = |method: &str, path: &str| {
+        covered.insert((method.to_owned(), path.to_owned()));
+    };
+    let not_found = |reply: crate::support::Reply, what: &str| {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{what}: {}", reply.json);
+    };
+    let no_a = |body: &Value, what: &str| {
+        let text = body.to_string();
+        for secret in [conv_a.as_str(), cust_a.as_str(), "only-in-a", "ann@acme.test", "secret A", "A visitor"] {
+            assert!(!text.contains(secret), "{what} leaked {secret}: {text}");
+        }
+    };
+
+    // Messages.
+    cover("post", "/api/v1/messages/inbound");
+    let b_same_email = app.email_message(&kb, "only-in-a@example.com", "B's own customer").await;
+    assert_eq!(b_same_email["customer_created"], true);
+    assert_ne!(b_same_email["customer_id"], cust_a.as_str());
+
+    // Conversations.
+    cover("get", "/api/v1/conversations");
+    no_a(&app.get(&kb, "/api/v1/conversations?limit=200").await.json, "conversation list");
+    no_a(
+        &app.get(&kb, &format!("/api/v1/conversations?customer_id={cust_a}")).await.json,
+        "conversation list by A's customer",
+    );
+    cover("get", "/api/v1/conversations/{id}");
+    not_found(app.get(&kb, &format!("/api/v1/conversations/{conv_a}")).await, "get conversation");
+    for (action, body) in [
+        ("replies", json!({ "body": "x", "agent_id": bob.id })),
+        ("notes", json!({ "body": "x", "agent_id": bob.id })),
+        ("assign", json!({ "queue_id": queue_b.json["id"] })),
+        ("tags", json!({ "add": ["x"] })),
+        ("priority", json!({ "priority": 9 })),
+        ("resolve", json!({})),
+        ("close", json!({})),
+        ("reopen", json!({})),
+    ] {
+        cover("post", &format!("/api/v1/conversations/{{id}}/{action}"));
+        not_found(app.post(&kb, &format!("/api/v1/conversations/{conv_a}/{action}"), body).await, action);
+    }
+    // B's conversation cannot be pointed at A's agent or queue, nor replied to as A's agent.
+    not_found(
+        app.post(&kb, &format!("/api/v1/conversations/{conv_b}/assign"), json!({ "agent_id": ann.id })).await,
+        "assign to A's agent",
+    );
+    not_found(
+        app.post(&kb, &format!("/api/v1/conversations/{conv_b}/assign"), json!({ "queue_id": queue_a })).await,
+        "assign to A's queue",
+    );
+    not_found(
+        app.post(&kb, &format!("/api/v1/conversations/{conv_b}/replies"), json!({ "body": "x", "agent_id": ann.id }))
+            .await,
+        "reply as A's agent",
+    );
+
+    // Customers.
+    cover("get", "/api/v1/customers/lookup");
+    let lookup = app.get(&kb, "/api/v1/customers/lookup?kind=email&value=only-in-a@example.com").await;
+    assert_ne!(lookup.json["id"], cust_a.as_str(), "B finds only its own customer with that email");
+    cover("get", "/api/v1/customers/{id}");
+    not_found(app.get(&kb, &format!("/api/v1/customers/{cust_a}")).await, "get customer");
+    cover("patch", "/api/v1/customers/{id}");
+    not_found(
+        app.call(&kb, Method::PATCH, &format!("/api/v1/customers/{cust_a}"), Some(json!({ "tier": "gold" }))).await,
+        "edit customer",
+    );
+    cover("get", "/api/v1/customers/{id}/timeline");
+    not_found(app.get(&kb, &format!("/api/v1/customers/{cust_a}/timeline")).await, "timeline");
+    cover("post", "/api/v1/customers/{id}/identities");
+    not_found(
+        app.post(
+            &kb,
+            &format!("/api/v1/customers/{cust_a}/identities"),
+            json!({ "kind": "external", "value": "crm:1" }),
+        )
+        .await,
+        "link",
+    );
+    cover("post", "/api/v1/customers/{id}/merge");
+    not_found(
+        app.post(&kb, &format!("/api/v1/customers/{cust_b}/merge"), json!({ "source_customer_id": cust_a })).await,
+        "merge A into B",
+    );
+    not_found(
+        app.post(&kb, &format!("/api/v1/customers/{cust_a}/merge"), json!({ "source_customer_id": cust_b })).await,
+        "merge B into A",
+    );
+
+    // Agents, queues, API keys.
+    cover("get", "/api/v1/agents");
+    no_a(&app.get(&kb, "/api/v1/agents").await.json, "agent list");
+    cover("post", "/api/v1/agents");
+    let twin = app.post(&kb, "/api/v1/agents", json!({ "email": "ann@acme.test", "display_name": "Other Ann", "role": "agent", "password": "long enough password" })).await;
+    assert_eq!(twin.status, StatusCode::CREATED, "emails are unique per workspace only");
+    cover("put", "/api/v1/agents/{id}/state");
+    not_found(
+        app.call(&kb, Method::PUT, &format!("/api/v1/agents/{}/state", ann.id), Some(json!({ "state": "away" }))).await,
+        "agent state",
+    );
+    cover("get", "/api/v1/queues");
+    let queues = app.get(&kb, "/api/v1/queues").await.json;
+    assert!(!queues.to_string().contains(queue_a.as_str().unwrap()));
+    cover("post", "/api/v1/queues");
+    cover("post", "/api/v1/api-keys");
+    let new_key = app.post(&kb, "/api/v1/api-keys", json!({ "name": "second" })).await.json["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    not_found(app.get(&new_key, &format!("/api/v1/conversations/{conv_a}")).await, "a new B key");
+
+    // Auth.
+    cover("post", "/api/v1/auth/login");
+    let cross_login =
+        json!({ "workspace": "globex", "email": "ann@acme.test", "password": crate::support::PASSWORD }).to_string();
+    let refused =
+        app.raw(Method::POST, "/api/v1/auth/login", &[("content-type", "application/json")], Some(cross_login)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "A's password does not open B's twin account");
+    cover("get", "/api/v1/auth/me");
+    assert_eq!(app.get(&kb, "/api/v1/auth/me").await.json["workspace_id"], app.b.workspace.id.to_string());
+    cover("post", "/api/v1/auth/logout");
+    let (cookie_b, csrf_b) = app.login("globex", "bob@globex.test").await;
+    let out =
+        app.raw(Method::POST, "/api/v1/auth/logout", &[("cookie", &cookie_b), ("x-csrf-token", &csrf_b)], None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.raw(Method::GET, "/api/v1/auth/me", &[("cookie", &cookie_a)], None).await.status,
+        StatusCode::OK,
+        "A's session survives"
+    );
+
+    // Chat.
+    cover("post", "/api/v1/chat/sessions");
+    let chat_b = app
+        .post(&kb, "/api/v1/chat/sessions", json!({ "chat_key": app.b.workspace.chat_key, "token": visitor_token_a }))
+        .await;
+    let token_b = chat_b.json["token"].as_str().expect("A's visitor token is not resumed in B").to_owned();
+    assert_ne!(chat_b.json["visitor_id"], chat_a.json["visitor_id"]);
+    cover("post", "/api/v1/chat/messages");
+    let auth_b = format!("Bearer {token_b}");
+    let sent = app
+        .raw(
+            Method::POST,
+            "/api/v1/chat/messages",
+            &[("authorization", &auth_b), ("content-type", "application/json")],
+            Some(json!({ "body": "B visitor here" }).to_string()),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED);
+    cover("get", "/api/v1/chat/messages");
+    let history = app.raw(Method::GET, "/api/v1/chat/messages", &[("authorization", &auth_b)], None).await;
+    assert_eq!(history.json.as_array().unwrap().len(), 1);
+    no_a(&history.json, "chat history");
+
+    // Events.
+    cover("get", "/api/v1/events");
+    no_a(&app.get(&kb, "/api/v1/events?limit=1000").await.json, "events");
+
+    // A is untouched, and every documented endpoint has a case here.
+    assert_eq!(app.event_count(app.a.workspace.id).await, a_events_before, "nothing B did changed A");
+    assert_eq!(app.get(&ka, &format!("/api/v1/customers/{cust_a}/timeline")).await.json, a_snapshot);
+    let doc = tandem_server::openapi();
+    let mut documented = BTreeSet::new();
+    for (path, item) in &doc.paths.paths {
+        let item = serde_json::to_value(item).unwrap();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                documented.insert((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(missing.is_empty(), "endpoints without an isolation case: {missing:?}");
+}

@@ -1,0 +1,10 @@
+//! The HTTP API, exercised through the router (and, for WebSockets, a real socket).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod auth;
+mod bad_input;
+mod isolation;
+mod support;
+mod websockets;
