@@ -37,6 +37,8 @@ struct Round {
     p50_ms: f64,
     p99_ms: f64,
     raw_rate: f64,
+    /// PostgreSQL only: the raw loop on `pool_size` connections at once.
+    raw_parallel_rate: Option<f64>,
     errors: usize,
 }
 
@@ -47,8 +49,12 @@ pub struct Summary {
     pub messages_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// A plain INSERT loop on one connection.
     pub raw_inserts_per_sec: f64,
     pub ratio_to_raw: f64,
+    /// PostgreSQL only: the same loop on `pool_size` connections at once, and the ratio to it.
+    pub raw_parallel_inserts_per_sec: Option<f64>,
+    pub ratio_to_raw_parallel: Option<f64>,
     pub errors: usize,
     pub target_messages_per_sec: f64,
     pub meets_target: bool,
@@ -166,7 +172,14 @@ async fn sqlite_round(args: &IngestBench, round: usize) -> anyhow::Result<Round>
     let messages = args.messages;
     let raw =
         tokio::task::spawn_blocking(move || sqlite::raw_insert_baseline(&path, Synchronous::Full, messages)).await??;
-    Ok(Round { throughput, p50_ms, p99_ms, raw_rate: args.messages as f64 / raw.as_secs_f64(), errors })
+    Ok(Round {
+        throughput,
+        p50_ms,
+        p99_ms,
+        raw_rate: args.messages as f64 / raw.as_secs_f64(),
+        raw_parallel_rate: None,
+        errors,
+    })
 }
 
 /// A scratch database on the server at `url`, dropped by `drop_database`.
@@ -196,10 +209,17 @@ async fn postgres_round(url: &str, args: &IngestBench, round: usize) -> anyhow::
     .await;
     drop_database(url, &name).await;
     let (throughput, p50_ms, p99_ms, errors) = result?;
+    let raw = raw_postgres(url, args.messages, 1).await?;
+    let parallel = raw_postgres(url, args.messages, args.pool_size).await?;
+    Ok(Round { throughput, p50_ms, p99_ms, raw_rate: raw, raw_parallel_rate: Some(parallel), errors })
+}
+
+/// The raw insert rate on a scratch database with `connections` loops at once.
+async fn raw_postgres(url: &str, rows: usize, connections: usize) -> anyhow::Result<f64> {
     let (raw_url, raw_name) = create_database(url).await?;
-    let raw = postgres::raw_insert_baseline(&raw_url, args.messages, args.pool_size).await;
+    let raw = postgres::raw_insert_baseline(&raw_url, rows, connections).await;
     drop_database(url, &raw_name).await;
-    Ok(Round { throughput, p50_ms, p99_ms, raw_rate: args.messages as f64 / raw?.as_secs_f64(), errors })
+    Ok(rows as f64 / raw?.as_secs_f64())
 }
 
 fn summarize(backend: &'static str, rounds: &[Round], target: f64) -> Summary {
@@ -208,6 +228,8 @@ fn summarize(backend: &'static str, rounds: &[Round], target: f64) -> Summary {
     let p99_ms = median(rounds.iter().map(|r| r.p99_ms).collect());
     let ratio = if raw > 0.0 { messages_per_sec / raw } else { 0.0 };
     let errors = rounds.iter().map(|r| r.errors).sum();
+    let parallel: Vec<f64> = rounds.iter().filter_map(|r| r.raw_parallel_rate).collect();
+    let raw_parallel = (!parallel.is_empty()).then(|| median(parallel));
     Summary {
         backend,
         messages_per_sec,
@@ -215,9 +237,61 @@ fn summarize(backend: &'static str, rounds: &[Round], target: f64) -> Summary {
         p99_ms,
         raw_inserts_per_sec: raw,
         ratio_to_raw: ratio,
+        raw_parallel_inserts_per_sec: raw_parallel,
+        ratio_to_raw_parallel: raw_parallel.filter(|r| *r > 0.0).map(|r| messages_per_sec / r),
         errors,
         target_messages_per_sec: target,
         meets_target: messages_per_sec >= target && p99_ms < 50.0 && ratio >= 0.40 && errors == 0,
+    }
+}
+
+fn print_round(backend: &str, round: usize, r: &Round, pool_size: usize) {
+    let parallel =
+        r.raw_parallel_rate.map(|p| format!("  raw on {pool_size} connections {p:>8.0}/s")).unwrap_or_default();
+    eprintln!(
+        "{backend:<8} round {}: {:>8.0} msg/s  p50 {:>6.2} ms  p99 {:>6.2} ms  raw {:>8.0}/s{parallel}",
+        round + 1,
+        r.throughput,
+        r.p50_ms,
+        r.p99_ms,
+        r.raw_rate
+    );
+}
+
+fn print_table(args: &IngestBench, summaries: &[Summary]) {
+    println!(
+        "\ntandem bench ingest — {} clients, {} messages per round, {} rounds; medians\n",
+        args.clients, args.messages, args.rounds
+    );
+    println!(
+        "{:<9} {:>10} {:>8} {:>8} {:>14} {:>8} {:>7}  target",
+        "backend", "msgs/s", "p50 ms", "p99 ms", "raw inserts/s", "ratio", "errors"
+    );
+    for s in summaries {
+        println!(
+            "{:<9} {:>10.0} {:>8.2} {:>8.2} {:>14.0} {:>8.2} {:>7}  >= {:.0} msg/s, p99 < 50 ms, ratio >= 0.40: {}",
+            s.backend,
+            s.messages_per_sec,
+            s.p50_ms,
+            s.p99_ms,
+            s.raw_inserts_per_sec,
+            s.ratio_to_raw,
+            s.errors,
+            s.target_messages_per_sec,
+            if s.meets_target { "met" } else { "NOT met" }
+        );
+    }
+    println!(
+        "\nraw = a plain autocommit INSERT loop of the same message rows through the same driver and\n\
+         durability settings, on one connection, measured in the same run."
+    );
+    for s in summaries {
+        if let (Some(parallel), Some(ratio)) = (s.raw_parallel_inserts_per_sec, s.ratio_to_raw_parallel) {
+            println!(
+                "{}: the same loop on {} connections at once inserts {parallel:.0} rows/s; ingest is {ratio:.2} of that.",
+                s.backend, args.pool_size
+            );
+        }
     }
 }
 
@@ -231,14 +305,7 @@ pub async fn run(args: IngestBench) -> anyhow::Result<Vec<Summary>> {
         let mut rounds = Vec::new();
         for round in 0..args.rounds {
             let r = sqlite_round(&args, round).await?;
-            eprintln!(
-                "sqlite   round {}: {:>8.0} msg/s  p50 {:>6.2} ms  p99 {:>6.2} ms  raw {:>8.0}/s",
-                round + 1,
-                r.throughput,
-                r.p50_ms,
-                r.p99_ms,
-                r.raw_rate
-            );
+            print_round("sqlite", round, &r, args.pool_size);
             rounds.push(r);
         }
         summaries.push(summarize("sqlite", &rounds, 5000.0));
@@ -247,14 +314,7 @@ pub async fn run(args: IngestBench) -> anyhow::Result<Vec<Summary>> {
         let mut rounds = Vec::new();
         for round in 0..args.rounds {
             let r = postgres_round(url, &args, round).await?;
-            eprintln!(
-                "postgres round {}: {:>8.0} msg/s  p50 {:>6.2} ms  p99 {:>6.2} ms  raw {:>8.0}/s",
-                round + 1,
-                r.throughput,
-                r.p50_ms,
-                r.p99_ms,
-                r.raw_rate
-            );
+            print_round("postgres", round, &r, args.pool_size);
             rounds.push(r);
         }
         summaries.push(summarize("postgres", &rounds, 3000.0));
@@ -262,32 +322,7 @@ pub async fn run(args: IngestBench) -> anyhow::Result<Vec<Summary>> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summaries)?);
     } else {
-        println!(
-            "\ntandem bench ingest — {} clients, {} messages per round, {} rounds; medians\n",
-            args.clients, args.messages, args.rounds
-        );
-        println!(
-            "{:<9} {:>10} {:>8} {:>8} {:>14} {:>8} {:>7}  target",
-            "backend", "msgs/s", "p50 ms", "p99 ms", "raw inserts/s", "ratio", "errors"
-        );
-        for s in &summaries {
-            println!(
-                "{:<9} {:>10.0} {:>8.2} {:>8.2} {:>14.0} {:>8.2} {:>7}  ≥{:.0} msg/s, p99 < 50 ms, ratio ≥ 0.40: {}",
-                s.backend,
-                s.messages_per_sec,
-                s.p50_ms,
-                s.p99_ms,
-                s.raw_inserts_per_sec,
-                s.ratio_to_raw,
-                s.errors,
-                s.target_messages_per_sec,
-                if s.meets_target { "met" } else { "NOT met" }
-            );
-        }
-        println!(
-            "\nraw = a plain autocommit INSERT loop of the same message rows through the same driver (SQLite: one connection; PostgreSQL: {} connections, the server's pool size).",
-            args.pool_size
-        );
+        print_table(&args, &summaries);
     }
     Ok(summaries)
 }

@@ -4,10 +4,8 @@ use std::time::{Duration, Instant};
 
 use deadpool_postgres::{GenericClient, Pool};
 use tandem_domain::{
-    Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, DomainEvent, Identity,
-    InboundMessage, Message, MessageId, Queue, QueueId, StoredEvent, Timestamp, Workspace, WorkspaceId,
-    ingest::{ContinuityPolicy, plan_ingest},
-    time,
+    Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, DomainEvent, Identity, Message,
+    MessageId, Queue, QueueId, StoredEvent, Timestamp, Workspace, WorkspaceId, time,
 };
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
@@ -18,8 +16,8 @@ use super::rows::{self, get};
 use crate::codec::{author_columns, owner_columns};
 use crate::merge::absorb_profile;
 use crate::{
-    ApiKeyRecord, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    OwnerFilter, SessionRecord, StoreError, StoreResult, Timeline,
+    ApiKeyRecord, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, OwnerFilter,
+    SessionRecord, StoreError, StoreResult, Timeline,
 };
 
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -348,28 +346,6 @@ pub(super) async fn identity_owner<C: GenericClient>(
     .await
 }
 
-/// The owners of several identities in one round trip, in the order given.
-async fn identity_owners<C: GenericClient>(
-    c: &C,
-    ws: WorkspaceId,
-    identities: &[Identity],
-) -> StoreResult<Vec<Option<CustomerId>>> {
-    let kinds: Vec<&str> = identities.iter().map(|i| i.kind.as_str()).collect();
-    let values: Vec<&str> = identities.iter().map(|i| i.value.as_str()).collect();
-    let found = many(
-        c,
-        "SELECT kind, value, customer_id FROM customer_identities WHERE workspace_id = $1 \
-         AND (kind, value) IN (SELECT * FROM unnest($2::text[], $3::text[]))",
-        &[&ws.as_uuid(), &kinds, &values],
-        |row| Ok((get::<String>(row, 0)?, get::<String>(row, 1)?, CustomerId::from_uuid(get(row, 2)?))),
-    )
-    .await?;
-    Ok(identities
-        .iter()
-        .map(|i| found.iter().find(|(k, v, _)| k == i.kind.as_str() && *v == i.value).map(|(_, _, id)| *id))
-        .collect())
-}
-
 async fn insert_customer<C: GenericClient>(c: &C, cu: &Customer) -> StoreResult<()> {
     exec(
         c,
@@ -554,19 +530,6 @@ pub(super) async fn conversation<C: GenericClient>(
     found(one(c, &sql, &[&id.as_uuid(), &ws.as_uuid()], rows::conversation).await?, "conversation")
 }
 
-async fn latest_open_conversation<C: GenericClient>(
-    c: &C,
-    ws: WorkspaceId,
-    customer: CustomerId,
-) -> StoreResult<Option<Conversation>> {
-    let sql = format!(
-        "SELECT {} FROM conversations WHERE customer_id = $1 AND workspace_id = $2 \
-         AND status IN ('bot', 'queued', 'assigned', 'waiting_on_customer') ORDER BY last_message_at DESC, id DESC LIMIT 1 FOR UPDATE",
-        rows::CONVERSATION_COLUMNS
-    );
-    one(c, &sql, &[&customer.as_uuid(), &ws.as_uuid()], rows::conversation).await
-}
-
 pub(super) async fn list_conversations<C: GenericClient>(
     c: &C,
     ws: WorkspaceId,
@@ -728,124 +691,6 @@ pub(super) async fn save_conversation<C: GenericClient>(
     update_conversation(c, &change.conversation, change.expected_version).await?;
     insert_messages(c, &change.messages).await?;
     insert_events(c, change.events).await
-}
-
-/// The inbound pipeline's transaction (see `Store::ingest`).
-pub(super) async fn ingest<C: GenericClient>(
-    c: &C,
-    msg: &InboundMessage,
-    policy: &ContinuityPolicy,
-    now: Timestamp,
-) -> StoreResult<IngestOutcome> {
-    let ws = msg.workspace_id;
-    if let Some(idem) = &msg.idempotency
-        && let Some(outcome) = replay(c, ws, &idem.key, &idem.fingerprint).await?
-    {
-        return Ok(outcome);
-    }
-    let owners = identity_owners(c, ws, &msg.identities).await?;
-    let mut resolved: Option<CustomerId> = None;
-    let mut taken_elsewhere = Vec::new();
-    for (identity, owner) in msg.identities.iter().zip(owners) {
-        match (owner, resolved) {
-            (Some(owner), None) => resolved = Some(owner),
-            (Some(owner), Some(first)) if owner != first => taken_elsewhere.push(identity.clone()),
-            _ => {}
-        }
-    }
-    let existing = match resolved {
-        Some(id) => Some(customer(c, ws, id).await?),
-        None => None,
-    };
-    let open = match &existing {
-        Some(cu) => latest_open_conversation(c, ws, cu.id).await?,
-        None => None,
-    };
-    let plan = plan_ingest(msg, existing.as_ref(), &taken_elsewhere, open.as_ref(), policy, now);
-    if plan.customer_is_new {
-        insert_customer(c, &plan.customer).await?;
-    } else if plan.customer_changed {
-        let expected = existing.as_ref().map_or(plan.customer.updated_at, |cu| cu.updated_at);
-        write_customer_fields(c, &plan.customer, expected).await?;
-    }
-    insert_identities(c, ws, plan.customer.id, &plan.new_identities, now).await?;
-    match plan.expected_version {
-        Some(version) => update_conversation(c, &plan.conversation, version).await?,
-        None => insert_conversation(c, &plan.conversation).await?,
-    }
-    insert_messages(c, &plan.messages).await?;
-    let inbound =
-        plan.inbound().cloned().ok_or_else(|| StoreError::Other("an ingest plan without a message".into()))?;
-    if let Some(idem) = &msg.idempotency {
-        exec(
-            c,
-            "INSERT INTO idempotency_keys (workspace_id, key, fingerprint, message_id, conversation_id, customer_id, \
-             customer_created, conversation_created, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                &ws.as_uuid(),
-                &idem.key,
-                &idem.fingerprint,
-                &inbound.id.as_uuid(),
-                &plan.conversation.id.as_uuid(),
-                &plan.customer.id.as_uuid(),
-                &plan.customer_is_new,
-                &plan.conversation_is_new,
-                &micros(now),
-            ],
-        )
-        .await?;
-    }
-    let events = insert_events(c, plan.events).await?;
-    Ok(IngestOutcome {
-        customer_id: plan.customer.id,
-        customer_created: plan.customer_is_new,
-        conversation: plan.conversation,
-        conversation_created: plan.conversation_is_new,
-        message: inbound,
-        replayed: false,
-        events,
-    })
-}
-
-async fn replay<C: GenericClient>(
-    c: &C,
-    ws: WorkspaceId,
-    key: &str,
-    fingerprint: &str,
-) -> StoreResult<Option<IngestOutcome>> {
-    let record = one(
-        c,
-        "SELECT fingerprint, message_id, conversation_id, customer_id, customer_created, conversation_created \
-         FROM idempotency_keys WHERE workspace_id = $1 AND key = $2",
-        &[&ws.as_uuid(), &key],
-        |row| {
-            Ok((
-                get::<String>(row, 0)?,
-                MessageId::from_uuid(get(row, 1)?),
-                ConversationId::from_uuid(get(row, 2)?),
-                CustomerId::from_uuid(get(row, 3)?),
-                get::<bool>(row, 4)?,
-                get::<bool>(row, 5)?,
-            ))
-        },
-    )
-    .await?;
-    let Some((stored, message_id, conversation_id, customer_id, customer_created, conversation_created)) = record
-    else {
-        return Ok(None);
-    };
-    if stored != fingerprint {
-        return Err(StoreError::IdempotencyKeyReused);
-    }
-    Ok(Some(IngestOutcome {
-        customer_id,
-        customer_created,
-        conversation: conversation(c, ws, conversation_id).await?,
-        conversation_created,
-        message: message(c, ws, message_id).await?,
-        replayed: true,
-        events: Vec::new(),
-    }))
 }
 
 // --- event log ----------------------------------------------------------------------
