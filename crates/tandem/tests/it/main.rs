@@ -1,0 +1,8 @@
+//! End-to-end tests of the `tandem` binary: the demo, configuration errors, and
+//! durability across `kill -9`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod durability;
+mod support;
