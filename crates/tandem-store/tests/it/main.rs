@@ -46,4 +46,5 @@ conformance!(
     workspaces_are_isolated,
     events_are_ordered_and_scoped,
     concurrent_ingest_from_one_new_customer_creates_one_customer,
+    concurrent_retries_with_one_key_store_one_message,
 );

@@ -589,6 +589,18 @@ pub async fn concurrent_ingest_from_one_new_customer_creates_one_customer(store:
     assert_eq!(store.messages(ws.id, conversation).await.unwrap().len(), 8);
 }
 
+pub async fn concurrent_retries_with_one_key_store_one_message(store: &dyn Store) {
+    let ws = workspace(store, "acme").await;
+    let mut msg = inbound(ws.id, Channel::Api, &[email("retry@example.com")], "only once");
+    msg.idempotency = Some(Idempotency { key: "same-key".into(), fingerprint: "fp".into() });
+    let racers = (0..8).map(|_| store.ingest(msg.clone(), ContinuityPolicy::default(), time::now()));
+    let outcomes: Vec<_> = futures_join_all(racers).await.into_iter().map(Result::unwrap).collect();
+    let ids: HashSet<_> = outcomes.iter().map(|o| o.message.id).collect();
+    assert_eq!(ids.len(), 1, "every retry answers with the one stored message");
+    assert_eq!(outcomes.iter().filter(|o| !o.replayed).count(), 1, "exactly one call stored it");
+    assert_eq!(store.messages(ws.id, outcomes[0].conversation.id).await.unwrap().len(), 1);
+}
+
 /// A minimal `join_all` so the suite needs no futures crate.
 async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
