@@ -15,7 +15,7 @@ use crate::support::{drop_database, postgres_database, start, tandem};
 const CLIENTS: usize = 16;
 
 fn body(i: usize) -> serde_json::Value {
-    let channel = if i % 2 == 0 { "email" } else { "sms" };
+    let channel = if i.is_multiple_of(2) { "email" } else { "sms" };
     json!({
         "channel": channel,
         "from": { "email": format!("durable{}@example.com", i % 25) },
