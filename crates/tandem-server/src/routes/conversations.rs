@@ -26,6 +26,8 @@ pub struct ListQuery {
     status: Option<String>,
     /// `bot`, `queue`, `agent`, `me`, `queue:<id>` or `agent:<id>`.
     owner: Option<String>,
+    /// Conversations waiting in this queue (the same as `owner=queue:<id>`).
+    queue_id: Option<Uuid>,
     /// `web_chat`, `email`, `sms`, `whatsapp`, `voice` or `api`.
     channel: Option<String>,
     customer_id: Option<Uuid>,
@@ -72,9 +74,15 @@ pub async fn list(
         Some(list) => list.split(',').map(|s| ConversationStatus::parse(s.trim())).collect::<Result<Vec<_>, _>>()?,
         None => Vec::new(),
     };
+    let owner = match (query.owner.as_deref(), query.queue_id) {
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("give either owner or queue_id, not both")),
+        (None, Some(queue)) => Some(OwnerFilter::Queue(QueueId::from_uuid(queue))),
+        (Some(o), None) => Some(owner_filter(o, actor.agent_id())?),
+        (None, None) => None,
+    };
     let filter = ConversationFilter {
         statuses,
-        owner: query.owner.as_deref().map(|o| owner_filter(o, actor.agent_id())).transpose()?,
+        owner,
         channel: query.channel.as_deref().map(str::parse).transpose()?,
         customer: query.customer_id.map(tandem_domain::CustomerId::from_uuid),
         before: query.before.map(ConversationId::from_uuid),

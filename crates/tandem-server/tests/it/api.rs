@@ -98,6 +98,8 @@ async fn an_agent_works_a_conversation_through_its_lifecycle() {
 
     let queued = app.post(key, &path("assign"), json!({ "queue_id": queue_id })).await;
     assert_eq!(queued.json["status"], "queued");
+    let waiting = app.get(key, &format!("/api/v1/conversations?queue_id={queue_id}")).await;
+    assert_eq!(waiting.json["conversations"][0]["id"], id.as_str());
     let assigned = app.post(key, &path("assign"), json!({ "agent_id": ben.id })).await;
     assert_eq!(
         (assigned.json["status"].as_str(), assigned.json["owner"]["kind"].as_str()),
