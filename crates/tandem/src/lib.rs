@@ -6,5 +6,6 @@
 pub mod app;
 pub mod bench;
 pub mod demo;
+pub mod eval;
 pub mod http_client;
 pub mod settings;

@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Evaluations on held-out data.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -99,6 +104,27 @@ enum WorkspaceCommand {
         admin_password: Option<String>,
         #[command(flatten)]
         db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Message understanding: intent, out-of-scope, sentiment, language, PII.
+    Nlp {
+        /// A folder laid out like ../shared/datasets (default: found nearby).
+        #[arg(long, value_name = "DIR")]
+        datasets: Option<PathBuf>,
+        /// `dev` (tune here) or `test` (needs the kept-apart test files in DIR).
+        #[arg(long, default_value = "dev")]
+        split: String,
+        /// Evaluate at most this many examples per task.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Only these tasks (repeatable): banking77, clinc150, bitext-intent...
+        #[arg(long = "task")]
+        tasks: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -223,6 +249,22 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let agent = engine.create_agent(workspace.id, new).await?;
                 println!("admin     {} ({})", agent.email, agent.id);
+            }
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Nlp { datasets, split, limit, tasks, json } } => {
+            let split = match split.as_str() {
+                "dev" => tandem::eval::Split::Dev,
+                "test" => tandem::eval::Split::Test,
+                other => anyhow::bail!("--split `{other}`: use dev or test"),
+            };
+            let options =
+                tandem::eval::EvalOptions { datasets: datasets.clone(), split, limit: *limit, only: tasks.clone() };
+            let reports = tandem::eval::run(&options)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                tandem::eval::print(&reports);
             }
             Ok(())
         }

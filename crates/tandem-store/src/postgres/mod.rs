@@ -47,9 +47,7 @@ impl PostgresStore {
     /// pending migrations.
     pub async fn connect(url: &str, pool_size: usize) -> StoreResult<Self> {
         let pool = pool(url, pool_size)?;
-        let in_flight =
-            std::env::var("TANDEM_EXP_INFLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(INGEST_BATCHES_IN_FLIGHT);
-        let ingest = batch::spawn(pool.clone(), 256, in_flight);
+        let ingest = batch::spawn(pool.clone(), 256, INGEST_BATCHES_IN_FLIGHT);
         let store = Self { pool, ingest };
         store.migrate().await?;
         Ok(store)

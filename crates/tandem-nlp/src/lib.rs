@@ -1,0 +1,23 @@
+//! Message understanding, on the box: personal data, language, sentiment, intent with
+//! out-of-scope detection, and entities. Pure functions over text plus model loading;
+//! no network, no database.
+
+#![forbid(unsafe_code)]
+
+pub mod features;
+pub mod intent;
+pub mod linear;
+pub mod pii;
+
+use thiserror::Error;
+
+/// What can go wrong in message understanding.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NlpError {
+    /// Training could not run (bad data or settings); says what to fix.
+    #[error("cannot train: {0}")]
+    Training(String),
+    /// A model file is missing, unreadable or of the wrong kind.
+    #[error("model error: {0}")]
+    Model(String),
+}
