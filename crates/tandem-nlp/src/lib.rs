@@ -8,6 +8,7 @@ pub mod features;
 pub mod intent;
 pub mod linear;
 pub mod pii;
+pub mod sentiment;
 
 use thiserror::Error;
 

@@ -26,7 +26,7 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 30, learning_rate: 0.5, l2: 1e-6, min_count: 1, seed: 7 }
+        Self { epochs: 30, learning_rate: 0.8, l2: 1e-6, min_count: 1, seed: 7 }
     }
 }
 

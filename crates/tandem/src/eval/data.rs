@@ -255,3 +255,24 @@ pub fn tatoeba(root: &Path, split: Split, per_language: usize) -> anyhow::Result
     }
     Ok(Some(out))
 }
+
+/// NusaX sentiment: every language folder's train file, and its valid (dev) or test file.
+pub fn nusax(root: &Path, split: Split) -> anyhow::Result<Option<(Vec<Example>, Vec<Example>)>> {
+    let dir = root.join("nusax-senti");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(None) };
+    let mut languages: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    languages.sort();
+    let (mut train, mut eval) = (Vec::new(), Vec::new());
+    for language in languages {
+        let eval_file = language.join(match split {
+            Split::Dev => "valid.csv",
+            Split::Test => "test.csv",
+        });
+        if !language.join("train.csv").exists() || !eval_file.exists() {
+            continue;
+        }
+        train.extend(csv_rows(&language.join("train.csv"), "text", "label")?);
+        eval.extend(csv_rows(&eval_file, "text", "label")?);
+    }
+    Ok((!eval.is_empty()).then_some((train, eval)))
+}

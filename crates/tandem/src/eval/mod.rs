@@ -6,6 +6,7 @@
 
 pub mod data;
 mod intent;
+mod sentiment;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,20 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
                 None => eprintln!("skipped {task}: its files are not in {}", root.display()),
             }
         }
+    }
+    if wanted("goemotions") {
+        let found = sentiment::goemotions(&root, options)?;
+        if found.is_empty() {
+            eprintln!("skipped goemotions: its files are not in {}", root.display());
+        }
+        reports.extend(found);
+    }
+    if wanted("nusax-senti") {
+        let found = sentiment::nusax(&root, options)?;
+        if found.is_empty() {
+            eprintln!("skipped nusax-senti: its files are not in {}", root.display());
+        }
+        reports.extend(found);
     }
     Ok(reports)
 }
