@@ -244,7 +244,7 @@ impl SentimentAnalyzer for LexiconAnalyzer {
 fn emoji_valence(token: &str) -> Option<f32> {
     let positive = POSITIVE_EMOJI.iter().filter(|e| token.contains(**e)).count();
     let negative = NEGATIVE_EMOJI.iter().filter(|e| token.contains(**e)).count();
-    (positive + negative > 0).then(|| 2.0 * (positive as f32 - negative as f32))
+    (positive + negative > 0).then_some(2.0 * (positive as f32 - negative as f32))
 }
 
 /// The trained analyzer: a linear model over n-grams with labels `negative`,
