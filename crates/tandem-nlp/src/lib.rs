@@ -6,6 +6,7 @@
 
 pub mod features;
 pub mod intent;
+pub mod language;
 pub mod linear;
 pub mod pii;
 pub mod sentiment;

@@ -9,3 +9,4 @@ pub mod demo;
 pub mod eval;
 pub mod http_client;
 pub mod settings;
+pub mod train;

@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Train message-understanding models.
+    Train {
+        #[command(subcommand)]
+        command: TrainCommand,
+    },
     /// Evaluations on held-out data.
     Eval {
         #[command(subcommand)]
@@ -104,6 +109,26 @@ enum WorkspaceCommand {
         admin_password: Option<String>,
         #[command(flatten)]
         db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrainCommand {
+    /// An intent model from a CSV with `text`, `intent` and optional `category`
+    /// (routine, sensitive, human_preferred) columns.
+    Intents {
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "intent-model.tdl")]
+        out: PathBuf,
+    },
+    /// Regenerate the default intent, sentiment and language models from the datasets.
+    Defaults {
+        #[arg(long, value_name = "DIR")]
+        datasets: Option<PathBuf>,
+        /// Where to write them (default: the source tree's crates/tandem-nlp/models).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -249,6 +274,17 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let agent = engine.create_agent(workspace.id, new).await?;
                 println!("admin     {} ({})", agent.email, agent.id);
+            }
+            Ok(())
+        }
+        Command::Train { command: TrainCommand::Intents { data, out } } => {
+            println!("{}", tandem::train::intents(data, out)?);
+            Ok(())
+        }
+        Command::Train { command: TrainCommand::Defaults { datasets, out } } => {
+            let out = out.clone().unwrap_or_else(tandem::train::default_models_dir);
+            for line in tandem::train::defaults(datasets.as_deref(), &out)? {
+                println!("{line}");
             }
             Ok(())
         }

@@ -6,7 +6,10 @@
 
 pub mod data;
 mod intent;
+pub mod language;
 mod sentiment;
+
+pub use sentiment::sentiment_training;
 
 use std::path::PathBuf;
 
@@ -71,6 +74,13 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
         let found = sentiment::nusax(&root, options)?;
         if found.is_empty() {
             eprintln!("skipped nusax-senti: its files are not in {}", root.display());
+        }
+        reports.extend(found);
+    }
+    if wanted("tatoeba-langid") {
+        let found = language::evaluate(&root, options)?;
+        if found.is_empty() {
+            eprintln!("skipped tatoeba-langid: its files are not in {}", root.display());
         }
         reports.extend(found);
     }
