@@ -217,6 +217,9 @@ pub struct Conversation {
     pub channel_history: Vec<ChannelSpan>,
     pub subject: Option<String>,
     pub language: Option<String>,
+    /// The customer's sentiment over this conversation.
+    #[serde(default)]
+    pub sentiment: crate::SentimentTrajectory,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_message_at: Timestamp,
@@ -315,6 +318,7 @@ impl Conversation {
             channel_history: vec![ChannelSpan { channel, since: now }],
             subject: None,
             language: None,
+            sentiment: crate::SentimentTrajectory::default(),
             created_at: now,
             updated_at: now,
             last_message_at: now,

@@ -6,9 +6,10 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
+use crate::understanding::LanguageMark;
 use crate::{
     Attachment, Author, Body, Channel, Command, Conversation, Customer, DomainEvent, Identity, Message, MessageId,
-    MessageKind, Owner, StoredEvent, Timestamp, ValidationError, WorkspaceId,
+    MessageKind, Owner, StoredEvent, Timestamp, Understanding, ValidationError, WorkspaceId,
 };
 
 /// A client-chosen key that makes ingest retries safe, with a fingerprint of the request
@@ -45,6 +46,8 @@ pub struct InboundMessage {
     pub attachments: Vec<Attachment>,
     pub external_id: Option<String>,
     pub idempotency: Option<Idempotency>,
+    /// What message understanding found, computed before the write.
+    pub understanding: Option<Understanding>,
 }
 
 impl InboundMessage {
@@ -64,18 +67,40 @@ impl InboundMessage {
 }
 
 /// How inbound messages join conversations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ContinuityPolicy {
     /// A message joins the customer's open conversation if that conversation saw a
     /// message within this window; otherwise a new conversation starts.
     pub window: Duration,
     /// Who owns a new conversation.
     pub new_conversation_owner: Owner,
+    /// Below this confidence a detected language is not trusted; the conversation's or
+    /// the customer's known language is used instead.
+    pub language_confidence: f32,
 }
 
 impl Default for ContinuityPolicy {
     fn default() -> Self {
-        Self { window: Duration::days(7), new_conversation_owner: Owner::Bot }
+        Self { window: Duration::days(7), new_conversation_owner: Owner::Bot, language_confidence: 0.6 }
+    }
+}
+
+/// The language to record for a message: what the client said, else a confident
+/// detection, else the conversation's language, else the customer's, else the
+/// unconfident detection.
+pub fn choose_language(
+    declared: Option<&str>,
+    detected: Option<&LanguageMark>,
+    conversation: Option<&str>,
+    customer: Option<&str>,
+    min_confidence: f32,
+) -> Option<String> {
+    if let Some(declared) = declared {
+        return Some(declared.to_owned());
+    }
+    match detected {
+        Some(d) if d.confidence >= min_confidence => Some(d.code.clone()),
+        _ => conversation.or(customer).map(str::to_owned).or_else(|| detected.map(|d| d.code.clone())),
     }
 }
 
@@ -151,14 +176,26 @@ pub fn plan_ingest(
             events.push(StoredEvent::for_customer(ws, customer.id, linked, now));
         }
     }
+    let detected = msg.understanding.as_ref().and_then(|u| u.language.as_ref());
+    let trusted = msg
+        .language
+        .clone()
+        .or_else(|| detected.filter(|d| d.confidence >= policy.language_confidence).map(|d| d.code.clone()));
+    let language = choose_language(
+        msg.language.as_deref(),
+        detected,
+        open.and_then(|c| c.language.as_deref()),
+        customer.preferred_language.as_deref(),
+        policy.language_confidence,
+    );
     let mut customer_changed = false;
     if !customer_is_new {
         if customer.display_name.is_none() && msg.display_name.is_some() {
             customer.display_name.clone_from(&msg.display_name);
             customer_changed = true;
         }
-        if customer.preferred_language.is_none() && msg.language.is_some() {
-            customer.preferred_language.clone_from(&msg.language);
+        if customer.preferred_language.is_none() && trusted.is_some() {
+            customer.preferred_language.clone_from(&trusted);
             customer_changed = true;
         }
         if customer_changed {
@@ -166,8 +203,8 @@ pub fn plan_ingest(
             let updated = DomainEvent::CustomerUpdated { customer_id: customer.id };
             events.push(StoredEvent::for_customer(ws, customer.id, updated, now));
         }
-    } else if msg.language.is_some() {
-        customer.preferred_language.clone_from(&msg.language);
+    } else if trusted.is_some() {
+        customer.preferred_language.clone_from(&trusted);
     }
 
     let mut messages = Vec::with_capacity(2);
@@ -176,7 +213,7 @@ pub fn plan_ingest(
     let joined = joinable.and_then(|c| {
         c.apply(&Command::CustomerMessaged { channel: msg.channel }, now).ok().map(|t| (c.version, c.channel, t))
     });
-    let (conversation, conversation_is_new, expected_version) = match joined {
+    let (mut conversation, conversation_is_new, expected_version) = match joined {
         Some((version, previous_channel, transition)) => {
             let conversation = transition.conversation;
             for event in transition.events {
@@ -192,7 +229,7 @@ pub fn plan_ingest(
         None => {
             let mut conversation = Conversation::new(ws, customer.id, msg.channel, policy.new_conversation_owner, now);
             conversation.subject.clone_from(&msg.subject);
-            conversation.language = msg.language.clone().or_else(|| customer.preferred_language.clone());
+            conversation.language.clone_from(&language);
             let created = DomainEvent::ConversationCreated {
                 conversation_id: conversation.id,
                 customer_id: customer.id,
@@ -203,6 +240,14 @@ pub fn plan_ingest(
             (conversation, true, None)
         }
     };
+    if conversation.language.is_none() {
+        conversation.language.clone_from(&trusted);
+    }
+    if let Some(understanding) = &msg.understanding
+        && let Some(sentiment) = understanding.sentiment
+    {
+        conversation.sentiment.update(sentiment.score, &understanding.signals);
+    }
     messages.push(Message {
         id: MessageId::new(),
         workspace_id: ws,
@@ -210,10 +255,11 @@ pub fn plan_ingest(
         kind: MessageKind::Inbound,
         author: Author::Customer(customer.id),
         body: msg.body.clone(),
-        language: msg.language.clone(),
+        language,
         channel: msg.channel,
         attachments: msg.attachments.clone(),
         external_id: msg.external_id.clone(),
+        understanding: msg.understanding.clone(),
         created_at: now,
     });
     for message in &messages {
@@ -268,6 +314,7 @@ mod tests {
             attachments: vec![],
             external_id: None,
             idempotency: None,
+            understanding: None,
         }
     }
 
@@ -333,6 +380,37 @@ mod tests {
         let plan = plan_ingest(&msg, Some(&existing), &[phone], None, &ContinuityPolicy::default(), time::now());
         assert!(plan.new_identities.is_empty());
         assert!(plan.customer_changed, "the display name was filled in");
+    }
+
+    #[test]
+    fn understanding_sets_language_and_sentiment_with_fallbacks() {
+        use crate::understanding::{FrustrationSignal, LanguageMark, SentimentMark};
+        let now = time::now();
+        let mut msg = inbound(Channel::WebChat, vec![Identity::email("ann@example.com").unwrap()]);
+        msg.language = None;
+        msg.understanding = Some(Understanding {
+            language: Some(LanguageMark { code: "es".into(), confidence: 0.95 }),
+            sentiment: Some(SentimentMark { polarity: crate::Polarity::Negative, score: -0.6 }),
+            signals: vec![FrustrationSignal::Profanity],
+            ..Understanding::default()
+        });
+        let plan = plan_ingest(&msg, None, &[], None, &ContinuityPolicy::default(), now);
+        assert_eq!(plan.conversation.language.as_deref(), Some("es"));
+        assert_eq!(plan.customer.preferred_language.as_deref(), Some("es"));
+        assert_eq!(plan.inbound().unwrap().language.as_deref(), Some("es"));
+        assert!(plan.conversation.sentiment.frustration.contains(&FrustrationSignal::Profanity));
+
+        // "ok thx": an unsure guess defers to the conversation's language.
+        let mut short = msg.clone();
+        short.understanding = Some(Understanding {
+            language: Some(LanguageMark { code: "sv".into(), confidence: 0.3 }),
+            ..Understanding::default()
+        });
+        let next =
+            plan_ingest(&short, Some(&plan.customer), &[], Some(&plan.conversation), &ContinuityPolicy::default(), now);
+        assert_eq!(next.inbound().unwrap().language.as_deref(), Some("es"));
+        assert_eq!(next.conversation.language.as_deref(), Some("es"));
+        assert_eq!(next.conversation.sentiment.messages, 1, "no sentiment, no update");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod message;
 pub mod queue;
 pub mod text;
 pub mod time;
+pub mod understanding;
 pub mod workspace;
 
 pub use agent::{Agent, AgentState, Capacity, Role, Skill};
@@ -34,4 +35,5 @@ pub use message::{Attachment, Author, Body, Message, MessageKind};
 pub use queue::Queue;
 pub use text::ValidationError;
 pub use time::Timestamp;
+pub use understanding::{FrustrationSignal, Polarity, SentimentTrajectory, Understanding};
 pub use workspace::{Slug, Workspace};

@@ -142,6 +142,9 @@ pub struct Message {
     pub attachments: Vec<Attachment>,
     /// The channel provider's id for this message (email Message-ID, SMS sid...).
     pub external_id: Option<String>,
+    /// What message understanding found (inbound messages).
+    #[serde(default)]
+    pub understanding: Option<crate::Understanding>,
     pub created_at: Timestamp,
 }
 
@@ -165,6 +168,7 @@ impl Message {
             channel,
             attachments: Vec::new(),
             external_id: None,
+            understanding: None,
             created_at: now,
         }
     }

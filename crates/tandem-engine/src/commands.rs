@@ -51,6 +51,7 @@ fn message(conversation: &Conversation, kind: MessageKind, author: Author, body:
         channel: conversation.channel,
         attachments: Vec::new(),
         external_id: None,
+        understanding: None,
         created_at: now,
     }
 }

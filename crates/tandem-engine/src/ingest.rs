@@ -23,6 +23,11 @@ impl Engine {
             let key = Idempotency::parse_key(&raw)?;
             message.idempotency = Some(Idempotency { key, fingerprint: fingerprint(&message) });
         }
+        if let Some(enricher) = &self.enricher
+            && message.understanding.is_none()
+        {
+            message.understanding = Some(enricher.understand(message.body.as_str()));
+        }
         let outcome = self.store.ingest(message, self.config.continuity, self.now()).await?;
         tracing::debug!(
             conversation.id = %outcome.conversation.id,

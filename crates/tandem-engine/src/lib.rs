@@ -55,11 +55,20 @@ pub struct Engine {
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
     config: Arc<EngineConfig>,
+    enricher: Option<Arc<tandem_nlp::enrich::Enricher>>,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>, config: EngineConfig) -> Self {
-        Self { store, bus, clock: Arc::new(SystemClock), config: Arc::new(config) }
+        Self { store, bus, clock: Arc::new(SystemClock), config: Arc::new(config), enricher: None }
+    }
+
+    /// Understands every inbound message (language, PII, sentiment, intent, entities)
+    /// before it is stored.
+    #[must_use]
+    pub fn with_enricher(mut self, enricher: Arc<tandem_nlp::enrich::Enricher>) -> Self {
+        self.enricher = Some(enricher);
+        self
     }
 
     /// Replaces the clock (tests, simulations).

@@ -30,6 +30,16 @@ pub enum IntentCategory {
     HumanPreferred,
 }
 
+impl IntentCategory {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Routine => "routine",
+            Self::Sensitive => "sensitive",
+            Self::HumanPreferred => "human_preferred",
+        }
+    }
+}
+
 /// What a classifier says about a message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IntentPrediction {

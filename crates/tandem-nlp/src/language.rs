@@ -4,8 +4,9 @@
 //! `lingua`, restricted to the same languages, which is slower but more robust on text
 //! unlike its training data. [`HybridLanguageIdentifier`] asks lingua only when the
 //! fast model is unsure. Very short messages ("ok thx") are genuinely ambiguous: every
-//! guess carries a confidence, and [`choose_language`] falls back to the conversation's
-//! or the customer's known language when it is low.
+//! guess carries a confidence, and the inbound pipeline
+//! ([`tandem_domain::ingest::choose_language`]) falls back to the conversation's or the
+//! customer's known language when it is low.
 
 use std::io::{Read, Write};
 
@@ -181,20 +182,6 @@ impl LanguageIdentifier for HybridLanguageIdentifier {
     }
 }
 
-/// The language to use for a message: the guess when it is confident, else the
-/// conversation's language, else the customer's, else the (unconfident) guess.
-pub fn choose_language(
-    guess: Option<&LanguageGuess>,
-    conversation: Option<&str>,
-    customer: Option<&str>,
-    min_confidence: f32,
-) -> Option<String> {
-    match guess {
-        Some(g) if g.confidence >= min_confidence => Some(g.language.clone()),
-        _ => conversation.or(customer).map(str::to_owned).or_else(|| guess.map(|g| g.language.clone())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,17 +193,6 @@ mod tests {
         let lingua = LinguaIdentifier::new(&["en".into(), "es".into(), "de".into()]).unwrap();
         assert_eq!(lingua.identify("¿Dónde está mi pedido? Lo compré la semana pasada").unwrap().language, "es");
         assert_eq!(lingua.identify("1234 !!"), None);
-    }
-
-    #[test]
-    fn short_messages_fall_back_to_what_is_known() {
-        let unsure = LanguageGuess { language: "sv".into(), confidence: 0.3 };
-        let sure = LanguageGuess { language: "de".into(), confidence: 0.95 };
-        assert_eq!(choose_language(Some(&unsure), Some("en"), Some("fr"), 0.6).as_deref(), Some("en"));
-        assert_eq!(choose_language(Some(&unsure), None, Some("fr"), 0.6).as_deref(), Some("fr"));
-        assert_eq!(choose_language(Some(&unsure), None, None, 0.6).as_deref(), Some("sv"));
-        assert_eq!(choose_language(Some(&sure), Some("en"), None, 0.6).as_deref(), Some("de"));
-        assert_eq!(choose_language(None, None, None, 0.6), None);
     }
 
     #[test]

@@ -4,6 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod defaults;
+pub mod enrich;
+pub mod entities;
 pub mod features;
 pub mod intent;
 pub mod language;

@@ -16,28 +16,7 @@ use crate::NlpError;
 use crate::features::{FeatureConfig, tokens};
 use crate::linear::{LinearModel, TrainConfig};
 
-/// The three polarities.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Polarity {
-    Negative,
-    Neutral,
-    Positive,
-}
-
-impl Polarity {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Negative => "negative",
-            Self::Neutral => "neutral",
-            Self::Positive => "positive",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::Negative, Self::Neutral, Self::Positive].into_iter().find(|p| p.as_str() == value)
-    }
-}
+pub use tandem_domain::{FrustrationSignal, Polarity};
 
 /// A message's sentiment.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -318,35 +297,6 @@ impl SentimentAnalyzer for NgramSentimentModel {
     }
 }
 
-/// Why a conversation looks frustrated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FrustrationSignal {
-    /// The smoothed sentiment fell well below where it was.
-    FallingTrend,
-    /// Several recent customer messages were negative.
-    RepeatedComplaints,
-    Profanity,
-    /// "I'll cancel", "switching to …", "never again".
-    ThreatToLeave,
-    /// Shouting: mostly capitals, negative.
-    AllCapsAnger,
-}
-
-/// A conversation's sentiment over the customer's messages.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SentimentTrajectory {
-    /// Exponentially smoothed score (-1..1).
-    pub smoothed: f32,
-    /// The highest smoothed score so far.
-    pub peak: f32,
-    /// Recent message scores, oldest first (at most 20).
-    pub recent: Vec<f32>,
-    pub messages: u32,
-    /// What currently signals frustration (empty: not frustrated).
-    pub frustration: Vec<FrustrationSignal>,
-}
-
 const PROFANITY: &[&str] = &[
     "fuck", "fucking", "fucked", "fucker", "shit", "shitty", "bullshit", "crap", "crappy", "damn", "damned", "goddamn",
     "wtf", "ffs", "asshole", "bastard", "bitch", "piss", "pissed", "scam", "scammers", "idiots", "idiot", "morons",
@@ -378,44 +328,25 @@ const LEAVING: &[&str] = &[
     "delete my account",
 ];
 
-impl SentimentTrajectory {
-    /// Folds in a customer message and its sentiment.
-    pub fn update(&mut self, text: &str, sentiment: Sentiment) {
-        const ALPHA: f32 = 0.5;
-        self.smoothed =
-            if self.messages == 0 { sentiment.score } else { ALPHA * sentiment.score + (1.0 - ALPHA) * self.smoothed };
-        self.peak = if self.messages == 0 { self.smoothed } else { self.peak.max(self.smoothed) };
-        self.messages += 1;
-        self.recent.push(sentiment.score);
-        if self.recent.len() > 20 {
-            self.recent.remove(0);
-        }
-        let lower = text.to_lowercase();
-        let words = tokens(&lower);
-        let mut signals = Vec::new();
-        if self.messages >= 2 && (self.peak - self.smoothed > 0.5 || self.smoothed < -0.5) {
-            signals.push(FrustrationSignal::FallingTrend);
-        }
-        if self.recent.iter().rev().take(3).filter(|s| **s <= -0.3).count() >= 2 {
-            signals.push(FrustrationSignal::RepeatedComplaints);
-        }
-        if words.iter().any(|w| PROFANITY.iter().any(|p| w == p)) {
-            signals.push(FrustrationSignal::Profanity);
-        }
-        if LEAVING.iter().any(|p| lower.contains(p)) {
-            signals.push(FrustrationSignal::ThreatToLeave);
-        }
-        let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-        let upper = letters.iter().filter(|c| c.is_uppercase()).count();
-        if letters.len() >= 8 && upper * 10 >= letters.len() * 7 && sentiment.score < 0.0 {
-            signals.push(FrustrationSignal::AllCapsAnger);
-        }
-        self.frustration = signals;
+/// A message's own signs of frustration: profanity, threats to leave, shouting. The
+/// conversation-level signs (a falling trend, repeated complaints) come from
+/// [`tandem_domain::SentimentTrajectory`].
+pub fn message_signals(text: &str, sentiment: Sentiment) -> Vec<FrustrationSignal> {
+    let lower = text.to_lowercase();
+    let words = tokens(&lower);
+    let mut signals = Vec::new();
+    if words.iter().any(|w| PROFANITY.contains(&w.as_str())) {
+        signals.push(FrustrationSignal::Profanity);
     }
-
-    pub fn frustrated(&self) -> bool {
-        !self.frustration.is_empty()
+    if LEAVING.iter().any(|p| lower.contains(p)) {
+        signals.push(FrustrationSignal::ThreatToLeave);
     }
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    let upper = letters.iter().filter(|c| c.is_uppercase()).count();
+    if letters.len() >= 8 && upper * 10 >= letters.len() * 7 && sentiment.score < 0.0 {
+        signals.push(FrustrationSignal::AllCapsAnger);
+    }
+    signals
 }
 
 #[cfg(test)]
@@ -444,22 +375,17 @@ mod tests {
     }
 
     #[test]
-    fn frustration_builds_over_a_conversation() {
-        let mut t = SentimentTrajectory::default();
-        for text in [
-            "Hi, where is my parcel?",
-            "It still hasn't arrived, this is annoying",
-            "This is ridiculous, worst service ever",
-        ] {
-            t.update(text, LexiconAnalyzer.analyze(text));
-        }
-        assert!(t.frustration.contains(&FrustrationSignal::RepeatedComplaints), "{t:?}");
-        assert!(t.smoothed < 0.0);
-        let text = "I WANT MY MONEY BACK NOW, I'm switching to your competitor";
-        t.update(text, LexiconAnalyzer.analyze(text));
-        assert!(t.frustration.contains(&FrustrationSignal::ThreatToLeave), "{t:?}");
-        let mut calm = SentimentTrajectory::default();
-        calm.update("thanks a lot!", LexiconAnalyzer.analyze("thanks a lot!"));
-        assert!(!calm.frustrated());
+    fn messages_carry_their_own_frustration_signs() {
+        let text = "THIS IS RIDICULOUS!!! I'M SWITCHING TO YOUR COMPETITOR";
+        let signals = message_signals(text, LexiconAnalyzer.analyze(text));
+        assert!(
+            signals.contains(&FrustrationSignal::ThreatToLeave) && signals.contains(&FrustrationSignal::AllCapsAnger),
+            "{signals:?}"
+        );
+        assert!(
+            message_signals("this is crap", LexiconAnalyzer.analyze("this is crap"))
+                .contains(&FrustrationSignal::Profanity)
+        );
+        assert!(message_signals("thanks a lot!", LexiconAnalyzer.analyze("thanks a lot!")).is_empty());
     }
 }

@@ -72,6 +72,7 @@ pub fn inbound(
         attachments: attachments(&dto.attachments)?,
         external_id: optional_text("external_id", dto.external_id.as_deref(), 300)?,
         idempotency: None,
+        understanding: None,
     };
     Ok((message, key))
 }

@@ -109,6 +109,10 @@ pub struct ConversationDto {
     pub channel_history: Vec<ChannelSpanDto>,
     pub subject: Option<String>,
     pub language: Option<String>,
+    /// The customer's sentiment over the conversation: smoothed score, recent scores,
+    /// frustration signals.
+    #[schema(value_type = Object)]
+    pub sentiment: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_message_at: DateTime<Utc>,
@@ -135,6 +139,7 @@ impl From<&Conversation> for ConversationDto {
                 .collect(),
             subject: c.subject.clone(),
             language: c.language.clone(),
+            sentiment: serde_json::to_value(&c.sentiment).unwrap_or(serde_json::Value::Null),
             created_at: c.created_at,
             updated_at: c.updated_at,
             last_message_at: c.last_message_at,
@@ -158,6 +163,10 @@ pub struct MessageDto {
     pub attachments: Vec<AttachmentDto>,
     pub external_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// What message understanding found (inbound messages): language, redacted text,
+    /// PII spans, sentiment, intent, entities, frustration signals.
+    #[schema(value_type = Option<Object>)]
+    pub understanding: Option<serde_json::Value>,
 }
 
 impl From<&Message> for MessageDto {
@@ -173,6 +182,7 @@ impl From<&Message> for MessageDto {
             attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
             external_id: m.external_id.clone(),
             created_at: m.created_at,
+            understanding: m.understanding.as_ref().and_then(|u| serde_json::to_value(u).ok()),
         }
     }
 }

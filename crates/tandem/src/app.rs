@@ -39,7 +39,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// The engine over `store`, configured from the settings.
-pub fn engine(settings: &Settings, store: Arc<dyn Store>) -> Engine {
+pub fn engine(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Engine> {
     let config = EngineConfig {
         continuity: ContinuityPolicy {
             window: Duration::hours(settings.conversations.continuity_window_hours),
@@ -47,7 +47,19 @@ pub fn engine(settings: &Settings, store: Arc<dyn Store>) -> Engine {
         },
         session_ttl: Duration::hours(settings.conversations.session_ttl_hours),
     };
-    Engine::new(store, Arc::new(InProcessBus::default()), config)
+    let engine = Engine::new(store, Arc::new(InProcessBus::default()), config);
+    if !settings.nlp.enabled {
+        return Ok(engine);
+    }
+    let started = std::time::Instant::now();
+    let enricher = tandem_nlp::enrich::Enricher::with_defaults(settings.nlp.lingua)
+        .context("loading the message-understanding models")?;
+    tracing::info!(
+        lingua = settings.nlp.lingua,
+        millis = started.elapsed().as_millis() as u64,
+        "message understanding ready"
+    );
+    Ok(engine.with_enricher(Arc::new(enricher)))
 }
 
 /// The HTTP state for `engine`.

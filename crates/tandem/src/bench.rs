@@ -28,6 +28,8 @@ pub struct IngestBench {
     pub postgres_url: Option<String>,
     pub pool_size: usize,
     pub json: bool,
+    /// Understand each message on the way in (the real pipeline) or skip it.
+    pub nlp: bool,
 }
 
 /// One round's figures.
@@ -144,8 +146,9 @@ async fn drive(
 
 /// Serves `store` on an ephemeral port, runs one round against it, and stops.
 async fn http_round(store: Arc<dyn Store>, args: &IngestBench, round: usize) -> anyhow::Result<(f64, f64, f64, usize)> {
-    let settings = Settings::default();
-    let engine = crate::app::engine(&settings, store);
+    let mut settings = Settings::default();
+    settings.nlp.enabled = args.nlp;
+    let engine = crate::app::engine(&settings, store)?;
     let (_, api_key) = engine.create_workspace("bench", "Benchmark").await?;
     let state = crate::app::state(&settings, engine);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -260,8 +263,11 @@ fn print_round(backend: &str, round: usize, r: &Round, pool_size: usize) {
 
 fn print_table(args: &IngestBench, summaries: &[Summary]) {
     println!(
-        "\ntandem bench ingest — {} clients, {} messages per round, {} rounds; medians\n",
-        args.clients, args.messages, args.rounds
+        "\ntandem bench ingest — {} clients, {} messages per round, {} rounds, message understanding {}; medians\n",
+        args.clients,
+        args.messages,
+        args.rounds,
+        if args.nlp { "on" } else { "off" }
     );
     println!(
         "{:<9} {:>10} {:>8} {:>8} {:>14} {:>8} {:>7}  target",

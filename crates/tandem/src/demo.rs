@@ -39,6 +39,7 @@ async fn say(engine: &Engine, ws: WorkspaceId, m: Msg<'_>) -> anyhow::Result<tan
         attachments: Vec::new(),
         external_id: None,
         idempotency: None,
+        understanding: None,
     };
     Ok(engine.ingest(InboundRequest { message, idempotency_key: None }).await?)
 }

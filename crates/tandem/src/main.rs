@@ -172,6 +172,9 @@ enum BenchCommand {
         /// PostgreSQL pool size (also the raw baseline's parallel connections).
         #[arg(long, default_value_t = 16)]
         pool_size: usize,
+        /// Skip message understanding (measure storage and HTTP alone).
+        #[arg(long)]
+        no_nlp: bool,
         #[arg(long)]
         json: bool,
     },
@@ -208,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { bind, db } => {
             let settings = load(&cli, bind.clone(), db)?;
             let store = app::open_store(&settings).await?;
-            let state = app::state(&settings, app::engine(&settings, store));
+            let state = app::state(&settings, app::engine(&settings, store)?);
             let listener = app::bind(&settings).await?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "listening");
@@ -229,7 +232,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             let store = app::open_store(&settings).await?;
-            let engine = app::engine(&settings, store);
+            let engine = app::engine(&settings, store)?;
             let info = demo::seed(&engine).await.context("seeding the demo workspace")?;
             let listener = app::bind(&settings).await?;
             let url = format!("http://{}", listener.local_addr()?);
@@ -258,7 +261,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Workspace { command: WorkspaceCommand::Create { slug, name, admin_email, admin_password, db } } => {
             let settings = load(&cli, None, db)?;
-            let engine = app::engine(&settings, app::open_store(&settings).await?);
+            let engine = app::engine(&settings, app::open_store(&settings).await?)?;
             let (workspace, key) = engine.create_workspace(slug, name).await?;
             println!("workspace {} ({})", workspace.slug, workspace.id);
             println!("api key   {key}");
@@ -305,7 +308,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
-            command: BenchCommand::Ingest { clients, messages, rounds, backend, postgres_url, pool_size, json },
+            command: BenchCommand::Ingest { clients, messages, rounds, backend, postgres_url, pool_size, no_nlp, json },
         } => {
             let settings = Settings {
                 log: tandem::settings::LogSection { level: "warn".into(), ..Default::default() },
@@ -326,6 +329,7 @@ async fn main() -> anyhow::Result<()> {
                 postgres_url: postgres.then(|| postgres_url.clone()),
                 pool_size: *pool_size,
                 json: *json,
+                nlp: !*no_nlp,
             };
             bench::run(args).await.map(|_| ())
         }

@@ -19,7 +19,24 @@ pub struct Settings {
     pub server: ServerSection,
     pub database: DatabaseSection,
     pub conversations: ConversationsSection,
+    pub nlp: NlpSection,
     pub log: LogSection,
+}
+
+/// Message understanding on the inbound path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NlpSection {
+    /// Understand every inbound message (language, PII, sentiment, intent, entities).
+    pub enabled: bool,
+    /// Ask lingua when the fast language model is unsure (~100 MB of language models).
+    pub lingua: bool,
+}
+
+impl Default for NlpSection {
+    fn default() -> Self {
+        Self { enabled: true, lingua: true }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -231,6 +248,14 @@ pool_size = 16
 continuity_window_hours = 168
 # How long an agent's login lasts.
 session_ttl_hours = 12
+
+[nlp]
+# Understand every inbound message on the way in: language, personal data (and the
+# redacted text logs and analytics see), sentiment, intent, entities.
+enabled = true
+# Ask lingua (restricted to the 28 supported languages) when the fast language model is
+# unsure; costs ~100 MB of memory.
+lingua = true
 
 [log]
 # A tracing filter, e.g. "info" or "tandem_server=debug,info". Logs never contain

@@ -54,6 +54,7 @@ pub(crate) async fn send_as_visitor(
         attachments: Vec::new(),
         external_id: None,
         idempotency: None,
+        understanding: None,
     };
     let outcome = state.engine.ingest(InboundRequest { message, idempotency_key: None }).await?;
     state.metrics.ingested.inc();

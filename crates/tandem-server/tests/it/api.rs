@@ -203,3 +203,43 @@ async fn operations_endpoints_and_the_openapi_document() {
     assert!(doc.json["paths"]["/api/v1/messages/inbound"]["post"].is_object());
     assert!(doc.json["components"]["schemas"]["ErrorBody"].is_object());
 }
+
+#[tokio::test]
+async fn inbound_messages_are_understood_on_the_way_in() {
+    let app = TestApp::with_nlp().await;
+    let key = &app.a.key;
+    let first = app
+        .ingest(
+            key,
+            json!({ "channel": "web_chat", "from": { "visitor_id": "v_1234567890" },
+            "body": "Hola, quiero cancelar mi pedido #A10432, no ha llegado y estoy muy enfadado" }),
+        )
+        .await;
+    let understanding = &first["message"]["understanding"];
+    assert_eq!(understanding["language"]["code"], "es");
+    assert_eq!(first["message"]["language"], "es");
+    assert_eq!(first["conversation"]["language"], "es");
+    assert!(
+        understanding["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "order_number" && e["value"] == "A10432")
+    );
+
+    let second = app
+        .ingest(key, json!({ "channel": "web_chat", "from": { "visitor_id": "v_1234567890" },
+            "body": "my card is 4111 1111 1111 1111 and my email is ana@example.com. This is crap, the worst service ever!" }))
+        .await;
+    let understanding = &second["message"]["understanding"];
+    let redacted = understanding["redacted"].as_str().unwrap();
+    assert!(redacted.contains("[CARD]") && redacted.contains("[EMAIL]") && !redacted.contains("4111"), "{redacted}");
+    assert_eq!(understanding["sentiment"]["polarity"], "negative");
+    assert!(understanding["signals"].as_array().unwrap().contains(&json!("profanity")));
+    let sentiment = &second["conversation"]["sentiment"];
+    assert_eq!(sentiment["messages"], 2);
+    assert!(sentiment["frustration"].as_array().unwrap().contains(&json!("profanity")), "{sentiment}");
+
+    let events = app.get(key, "/api/v1/events?limit=100").await;
+    assert!(!events.json.to_string().contains("4111"), "events never carry bodies or PII");
+}

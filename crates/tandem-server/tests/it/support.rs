@@ -46,9 +46,21 @@ impl Reply {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::build(false).await
+    }
+
+    /// With message understanding on (the shipped models, without lingua).
+    pub async fn with_nlp() -> Self {
+        Self::build(true).await
+    }
+
+    async fn build(nlp: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db"))).unwrap();
-        let engine = Engine::new(Arc::new(store), Arc::new(InProcessBus::default()), EngineConfig::default());
+        let mut engine = Engine::new(Arc::new(store), Arc::new(InProcessBus::default()), EngineConfig::default());
+        if nlp {
+            engine = engine.with_enricher(Arc::new(tandem_nlp::enrich::Enricher::with_defaults(false).unwrap()));
+        }
         let (wa, ka) = engine.create_workspace("acme", "Acme").await.unwrap();
         let (wb, kb) = engine.create_workspace("globex", "Globex").await.unwrap();
         let state = AppState::new(engine, ServerSettings { body_limit: 64 * 1024, secure_cookies: true });

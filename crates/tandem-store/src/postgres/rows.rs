@@ -102,7 +102,7 @@ pub(super) fn identity(row: &Row) -> StoreResult<Identity> {
 }
 
 pub(super) const CONVERSATION_COLUMNS: &str = "id, workspace_id, customer_id, status, owner_kind, owner_id, priority, tags, \
-     channel, channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version";
+     channel, channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version, sentiment";
 
 pub(super) fn conversation(row: &Row) -> StoreResult<Conversation> {
     let priority = u8::try_from(get::<i16>(row, 6)?).map_err(|e| corrupt("priority", e))?;
@@ -124,10 +124,11 @@ pub(super) fn conversation(row: &Row) -> StoreResult<Conversation> {
         resolved_at: opt_at(row, 15)?,
         closed_at: opt_at(row, 16)?,
         version: get(row, 17)?,
+        sentiment: json(row, 18)?,
     })
 }
 
-pub(super) const MESSAGE_COLUMNS: &str = "id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at";
+pub(super) const MESSAGE_COLUMNS: &str = "id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at, understanding";
 
 pub(super) fn message(row: &Row) -> StoreResult<Message> {
     let kind: &str = get(row, 3)?;
@@ -143,6 +144,9 @@ pub(super) fn message(row: &Row) -> StoreResult<Message> {
         attachments: json(row, 9)?,
         external_id: get(row, 10)?,
         created_at: at(row, 11)?,
+        understanding: get::<Option<Json<tandem_domain::Understanding>>>(row, 12)
+            .map_err(|e| corrupt("understanding", e))?
+            .map(|Json(u)| u),
     })
 }
 

@@ -13,7 +13,10 @@ pub struct Migration {
     pub name: String,
 }
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, "understanding", include_str!("../../migrations/postgres/0002_understanding.sql")),
+];
 
 /// An arbitrary constant naming Tandem's migration lock.
 const MIGRATION_LOCK: i64 = 0x7461_6e64_656d;

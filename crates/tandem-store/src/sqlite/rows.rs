@@ -108,7 +108,7 @@ pub(super) fn identity(row: &Row<'_>) -> StoreResult<Identity> {
 }
 
 pub(super) const CONVERSATION_COLUMNS: &str = "id, workspace_id, customer_id, status, owner_kind, owner_id, priority, tags, \
-     channel, channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version";
+     channel, channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version, sentiment";
 
 pub(super) fn conversation(row: &Row<'_>) -> StoreResult<Conversation> {
     let priority = u8::try_from(int(row, 6)?).map_err(|e| corrupt("priority", e))?;
@@ -130,10 +130,11 @@ pub(super) fn conversation(row: &Row<'_>) -> StoreResult<Conversation> {
         resolved_at: opt_int(row, 15)?.map(time::from_micros),
         closed_at: opt_int(row, 16)?.map(time::from_micros),
         version: int(row, 17)?,
+        sentiment: from_json("sentiment", &text(row, 18)?)?,
     })
 }
 
-pub(super) const MESSAGE_COLUMNS: &str = "id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at";
+pub(super) const MESSAGE_COLUMNS: &str = "id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at, understanding";
 
 pub(super) fn message(row: &Row<'_>) -> StoreResult<Message> {
     let kind = text(row, 3)?;
@@ -149,6 +150,7 @@ pub(super) fn message(row: &Row<'_>) -> StoreResult<Message> {
         attachments: from_json("attachments", &text(row, 9)?)?,
         external_id: opt_text(row, 10)?,
         created_at: time::from_micros(int(row, 11)?),
+        understanding: opt_text(row, 12)?.map(|t| from_json("understanding", &t)).transpose()?,
     })
 }
 

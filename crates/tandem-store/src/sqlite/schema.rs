@@ -13,7 +13,10 @@ pub struct Migration {
     pub name: String,
 }
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "understanding", include_str!("../../migrations/sqlite/0002_understanding.sql")),
+];
 
 /// Applies every migration not yet applied, each in its own transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {

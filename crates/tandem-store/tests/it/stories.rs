@@ -38,6 +38,7 @@ fn inbound(ws: WorkspaceId, channel: Channel, identities: &[Identity], body: &st
         attachments: vec![],
         external_id: None,
         idempotency: None,
+        understanding: None,
     }
 }
 

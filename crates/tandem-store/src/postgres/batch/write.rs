@@ -28,23 +28,23 @@ const INSERT_KEYS: &str = "INSERT INTO idempotency_keys (workspace_id, key, fing
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::bool[], $8::bool[], $9::bigint[])";
 
 const INSERT_CONVERSATIONS: &str = "INSERT INTO conversations (id, workspace_id, customer_id, status, owner_kind, owner_id, priority, tags, channel, \
-         channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version) \
+         channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version, sentiment) \
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::smallint[], $8::jsonb[], \
-         $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[])";
+         $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::jsonb[])";
 
 const UPDATE_CONVERSATIONS: &str = "UPDATE conversations c SET status = u.status, owner_kind = u.owner_kind, owner_id = u.owner_id, priority = u.priority, \
          tags = u.tags, channel = u.channel, channel_history = u.channel_history, subject = u.subject, language = u.language, \
          updated_at = u.updated_at, last_message_at = u.last_message_at, resolved_at = u.resolved_at, closed_at = u.closed_at, \
-         version = u.version \
+         version = u.version, sentiment = u.sentiment \
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::smallint[], $6::jsonb[], $7::text[], $8::jsonb[], \
-         $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[]) \
+         $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::jsonb[]) \
          AS u(id, status, owner_kind, owner_id, priority, tags, channel, channel_history, subject, language, updated_at, \
-         last_message_at, resolved_at, closed_at, version, expected) \
+         last_message_at, resolved_at, closed_at, version, expected, sentiment) \
          WHERE c.id = u.id AND c.version = u.expected";
 
-const INSERT_MESSAGES: &str = "INSERT INTO messages (id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at) \
+const INSERT_MESSAGES: &str = "INSERT INTO messages (id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at, understanding) \
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], \
-         $9::text[], $10::jsonb[], $11::text[], $12::bigint[])";
+         $9::text[], $10::jsonb[], $11::text[], $12::bigint[], $13::jsonb[])";
 
 /// Every statement the write phase may run.
 const WRITE_STATEMENTS: [&str; 7] = [
@@ -211,6 +211,7 @@ async fn insert_conversations<C: GenericClient>(c: &C, rows: Vec<&Conversation>)
             param(rows.iter().map(|r| r.resolved_at.map(time::to_micros)).collect::<Vec<_>>()),
             param(rows.iter().map(|r| r.closed_at.map(time::to_micros)).collect::<Vec<_>>()),
             param(rows.iter().map(|r| r.version).collect::<Vec<_>>()),
+            param(rows.iter().map(|r| Json(&r.sentiment)).collect::<Vec<_>>()),
         ],
         rows.len(),
     )
@@ -243,6 +244,7 @@ async fn update_conversations<C: GenericClient>(
             param(rows.iter().map(|r| r.closed_at.map(time::to_micros)).collect::<Vec<_>>()),
             param(rows.iter().map(|r| r.version).collect::<Vec<_>>()),
             param(expected),
+            param(rows.iter().map(|r| Json(&r.sentiment)).collect::<Vec<_>>()),
         ],
         rows.len(),
     )
@@ -274,6 +276,7 @@ pub(in crate::postgres) async fn insert_messages<C: GenericClient>(
             param(rows.iter().map(|m| Json(&m.attachments)).collect::<Vec<_>>()),
             param(rows.iter().map(|m| m.external_id.as_deref()).collect::<Vec<_>>()),
             param(rows.iter().map(|m| time::to_micros(m.created_at)).collect::<Vec<_>>()),
+            param(rows.iter().map(|m| m.understanding.as_ref().map(Json)).collect::<Vec<_>>()),
         ],
         rows.len(),
     )

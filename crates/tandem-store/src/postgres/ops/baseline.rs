@@ -46,6 +46,7 @@ pub(in crate::postgres) async fn raw_insert_baseline(
                     channel: tandem_domain::Channel::Api,
                     attachments: Vec::new(),
                     external_id: None,
+                    understanding: None,
                     created_at: time::now(),
                 };
                 insert_each_message(&client, std::slice::from_ref(&message)).await?;

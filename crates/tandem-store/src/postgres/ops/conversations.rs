@@ -81,8 +81,8 @@ pub(in crate::postgres) async fn insert_conversation<C: GenericClient>(c: &C, cv
     exec(
         c,
         "INSERT INTO conversations (id, workspace_id, customer_id, status, owner_kind, owner_id, priority, tags, channel, \
-         channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version, sentiment) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         &[
             &cv.id.as_uuid(),
             &cv.workspace_id.as_uuid(),
@@ -102,6 +102,7 @@ pub(in crate::postgres) async fn insert_conversation<C: GenericClient>(c: &C, cv
             &cv.resolved_at.map(micros),
             &cv.closed_at.map(micros),
             &cv.version,
+            &Json(&cv.sentiment),
         ],
     )
     .await?;
@@ -118,7 +119,7 @@ pub(in crate::postgres) async fn update_conversation<C: GenericClient>(
         c,
         "UPDATE conversations SET status = $1, owner_kind = $2, owner_id = $3, priority = $4, tags = $5, channel = $6, \
          channel_history = $7, subject = $8, language = $9, updated_at = $10, last_message_at = $11, resolved_at = $12, \
-         closed_at = $13, version = $14 WHERE id = $15 AND workspace_id = $16 AND version = $17",
+         closed_at = $13, version = $14, sentiment = $18 WHERE id = $15 AND workspace_id = $16 AND version = $17",
         &[
             &cv.status.as_str(),
             &owner_kind,
@@ -137,6 +138,7 @@ pub(in crate::postgres) async fn update_conversation<C: GenericClient>(
             &cv.id.as_uuid(),
             &cv.workspace_id.as_uuid(),
             &expected_version,
+            &Json(&cv.sentiment),
         ],
     )
     .await?;
@@ -153,8 +155,8 @@ pub(in crate::postgres) async fn insert_each_message<C: GenericClient>(c: &C, me
         let (author_kind, author_id) = author_columns(m.author);
         exec(
             c,
-            "INSERT INTO messages (id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO messages (id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at, understanding) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             &[
                 &m.id.as_uuid(),
                 &m.workspace_id.as_uuid(),
@@ -168,6 +170,7 @@ pub(in crate::postgres) async fn insert_each_message<C: GenericClient>(c: &C, me
                 &Json(&m.attachments),
                 &m.external_id,
                 &micros(m.created_at),
+                &m.understanding.as_ref().map(Json),
             ],
         )
         .await?;

@@ -38,6 +38,7 @@ pub(in crate::sqlite) fn raw_insert_baseline(
             channel: tandem_domain::Channel::Api,
             attachments: Vec::new(),
             external_id: None,
+            understanding: None,
             created_at: time::now(),
         };
         insert_message(&conn, &message)?;

@@ -100,8 +100,8 @@ pub(in crate::sqlite) fn insert_conversation(conn: &Connection, c: &Conversation
     exec(
         conn,
         "INSERT INTO conversations (id, workspace_id, customer_id, status, owner_kind, owner_id, priority, tags, channel, \
-         channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+         channel_history, subject, language, created_at, updated_at, last_message_at, resolved_at, closed_at, version, sentiment) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         params![
             id(c.id),
             id(c.workspace_id),
@@ -120,7 +120,8 @@ pub(in crate::sqlite) fn insert_conversation(conn: &Connection, c: &Conversation
             micros(c.last_message_at),
             c.resolved_at.map(micros),
             c.closed_at.map(micros),
-            c.version
+            c.version,
+            to_json(&c.sentiment)?
         ],
     )?;
     Ok(())
@@ -136,7 +137,7 @@ pub(in crate::sqlite) fn update_conversation(
         conn,
         "UPDATE conversations SET status = ?1, owner_kind = ?2, owner_id = ?3, priority = ?4, tags = ?5, channel = ?6, \
          channel_history = ?7, subject = ?8, language = ?9, updated_at = ?10, last_message_at = ?11, resolved_at = ?12, \
-         closed_at = ?13, version = ?14 WHERE id = ?15 AND workspace_id = ?16 AND version = ?17",
+         closed_at = ?13, version = ?14, sentiment = ?18 WHERE id = ?15 AND workspace_id = ?16 AND version = ?17",
         params![
             c.status.as_str(),
             owner_kind,
@@ -154,7 +155,8 @@ pub(in crate::sqlite) fn update_conversation(
             c.version,
             id(c.id),
             id(c.workspace_id),
-            expected_version
+            expected_version,
+            to_json(&c.sentiment)?
         ],
     )?;
     if changed == 1 {
@@ -168,8 +170,8 @@ pub(in crate::sqlite) fn insert_message(conn: &Connection, m: &Message) -> Store
     let (author_kind, author_id) = author_columns(m.author);
     exec(
         conn,
-        "INSERT INTO messages (id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO messages (id, workspace_id, conversation_id, kind, author_kind, author_id, body, language, channel, attachments, external_id, created_at, understanding) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             id(m.id),
             id(m.workspace_id),
@@ -182,7 +184,8 @@ pub(in crate::sqlite) fn insert_message(conn: &Connection, m: &Message) -> Store
             m.channel.as_str(),
             to_json(&m.attachments)?,
             m.external_id,
-            micros(m.created_at)
+            micros(m.created_at),
+            m.understanding.as_ref().map(to_json).transpose()?
         ],
     )?;
     Ok(())
