@@ -79,7 +79,7 @@ fn regex(pattern: &str) -> Regex {
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b",
+        r"(?i)\b[a-z0-9][a-z0-9._%+'\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b",
     )
 });
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
@@ -194,7 +194,9 @@ pub fn detect(text: &str) -> Vec<PiiSpan> {
     }
     for c in SECRET.captures_iter(text) {
         if let Some(value) = c.get(1) {
-            let trimmed = value.as_str().trim_end_matches(['.', ',', ';', '!', '?', ')', '"', '\'']);
+            // Sentence punctuation after the secret is not part of it; `!` and `?` may be,
+            // so they are redacted with it.
+            let trimmed = value.as_str().trim_end_matches(['.', ',', ';', ')', '"', '\'']);
             let lower = trimmed.to_lowercase();
             if !trimmed.is_empty() && !NOT_A_SECRET.contains(&lower.as_str()) {
                 push(&mut found, PiiKind::Secret, value.start(), value.start() + trimmed.len());
@@ -210,7 +212,8 @@ pub fn detect(text: &str) -> Vec<PiiSpan> {
     }
     for (start, end) in digit_runs(text) {
         let digits: String = text[start..end].chars().filter(char::is_ascii_digit).collect();
-        if card_valid(&digits) {
+        // `+` starts an international phone number, never a card.
+        if card_valid(&digits) && !text[..start].ends_with('+') {
             push(&mut found, PiiKind::Card, start, end);
         }
     }
@@ -346,7 +349,7 @@ fn card_valid(digits: &str) -> bool {
     let prefix = |len: usize| digits[..len].parse::<u32>().unwrap_or(0);
     match digits.as_bytes()[0] {
         b'4' => matches!(n, 13 | 16 | 19), // Visa
-        b'5' => (51..=55).contains(&prefix(2)) && n == 16 || (50..=59).contains(&prefix(2)) && n >= 12, // Mastercard, Maestro
+        b'5' => (51..=55).contains(&prefix(2)) && n == 16 || matches!(prefix(2), 50 | 56..=58) && n >= 12, // Mastercard, Maestro
         b'2' => (2221..=2720).contains(&prefix(4)) && n == 16, // Mastercard 2-series
         b'3' => {
             matches!(prefix(2), 34 | 37) && n == 15                                         // Amex
@@ -477,7 +480,8 @@ mod tests {
     #[test]
     fn emails_and_secrets() {
         check("mail me at ann.lee+cc@example.co.uk please", "mail me at [EMAIL] please");
-        check("my password is hunter2!", "my password is [SECRET]!");
+        check("my password is hunter2!", "my password is [SECRET]");
+        check("my password is hunter2. Thanks", "my password is [SECRET]. Thanks");
         check("Password: S3cr3t#pass", "Password: [SECRET]");
         check("my PIN is 4821.", "my PIN is [SECRET].");
         check("my password is not working", "my password is not working");

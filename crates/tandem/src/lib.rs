@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_nlp;
 pub mod demo;
 pub mod eval;
 pub mod http_client;

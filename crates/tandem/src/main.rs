@@ -145,6 +145,9 @@ enum EvalCommand {
         /// Evaluate at most this many examples per task.
         #[arg(long)]
         limit: Option<usize>,
+        /// Print the supported languages as `iso639_3=iso639_1,...` (for the peer script) and exit.
+        #[arg(long)]
+        print_languages: bool,
         /// Only these tasks (repeatable): banking77, clinc150, bitext-intent...
         #[arg(long = "task")]
         tasks: Vec<String>,
@@ -155,6 +158,15 @@ enum EvalCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Message understanding on one core: messages/s and p50/p99 latency.
+    Nlp {
+        #[arg(long, default_value_t = 3000)]
+        messages: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// HTTP ingest throughput and latency beside the database's raw insert rate.
     Ingest {
         #[arg(long, default_value_t = 64)]
@@ -291,7 +303,15 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Eval { command: EvalCommand::Nlp { datasets, split, limit, tasks, json } } => {
+        Command::Eval { command: EvalCommand::Nlp { print_languages: true, .. } } => {
+            let pairs: Vec<String> = tandem_nlp::language::SUPPORTED
+                .iter()
+                .filter_map(|c| tandem_nlp::language::iso639_3(c).map(|three| format!("{three}={c}")))
+                .collect();
+            println!("{}", pairs.join(","));
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Nlp { datasets, split, limit, tasks, json, .. } } => {
             let split = match split.as_str() {
                 "dev" => tandem::eval::Split::Dev,
                 "test" => tandem::eval::Split::Test,
@@ -306,6 +326,9 @@ async fn main() -> anyhow::Result<()> {
                 tandem::eval::print(&reports);
             }
             Ok(())
+        }
+        Command::Bench { command: BenchCommand::Nlp { messages, rounds, json } } => {
+            tandem::bench_nlp::run(*messages, *rounds, *json).map(|_| ())
         }
         Command::Bench {
             command: BenchCommand::Ingest { clients, messages, rounds, backend, postgres_url, pool_size, no_nlp, json },

@@ -276,3 +276,15 @@ pub fn nusax(root: &Path, split: Split) -> anyhow::Result<Option<(Vec<Example>, 
     }
     Ok((!eval.is_empty()).then_some((train, eval)))
 }
+
+/// About `limit` items spread over the whole list (chosen by a hash of each item's
+/// text, so every label is represented and the choice is stable).
+pub fn subset<T>(items: Vec<T>, limit: Option<usize>, text: impl Fn(&T) -> &str) -> Vec<T> {
+    match limit {
+        Some(limit) if items.len() > limit => {
+            let keep_one_in = (items.len() / limit.max(1)).max(1) as u64;
+            items.into_iter().filter(|item| held_out(text(item), keep_one_in)).collect()
+        }
+        _ => items,
+    }
+}

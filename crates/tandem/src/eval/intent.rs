@@ -26,11 +26,7 @@ pub fn evaluate(root: &Path, task: &str, options: &EvalOptions) -> anyhow::Resul
         _ => data::bitext(root, options.split)?,
     };
     let Some(mut task_data) = loaded else { return Ok(None) };
-    if let Some(limit) = options.limit {
-        // A deterministic spread of the evaluation set.
-        let step = (task_data.eval.len() / limit.max(1)).max(1);
-        task_data.eval = task_data.eval.into_iter().step_by(step).take(limit).collect();
-    }
+    task_data.eval = data::subset(task_data.eval, options.limit, |e| e.text.as_str());
     let started = Instant::now();
     let mut model = NgramIntentModel::train(
         &pairs(&task_data.train),

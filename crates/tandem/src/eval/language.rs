@@ -128,10 +128,7 @@ pub fn language_training() -> TrainConfig {
 
 pub fn evaluate(root: &Path, options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
     let Some((train, mut eval)) = tatoeba(root, options.split)? else { return Ok(Vec::new()) };
-    if let Some(limit) = options.limit {
-        let step = (eval.len() / limit.max(1)).max(1);
-        eval = eval.into_iter().step_by(step).take(limit).collect();
-    }
+    eval = super::data::subset(eval, options.limit, |(t, _)| t.as_str());
     let started = Instant::now();
     let fast = NgramLanguageModel::train(&train, &language_training())?;
     let train_seconds = started.elapsed().as_secs_f64();
@@ -148,10 +145,7 @@ pub fn evaluate(root: &Path, options: &EvalOptions) -> anyhow::Result<Vec<TaskRe
         score("tatoeba-langid", "hybrid", &hybrid, &eval, train_seconds),
     ];
     let mut other = xsid(root)?;
-    if let Some(limit) = options.limit {
-        let step = (other.len() / limit.max(1)).max(1);
-        other = other.into_iter().step_by(step).take(limit).collect();
-    }
+    other = super::data::subset(other, options.limit, |(t, _)| t.as_str());
     if !other.is_empty() {
         reports.push(score("xsid-langid", "ngram", &fast, &other, train_seconds));
         reports.push(score("xsid-langid", "hybrid", &hybrid, &other, train_seconds));

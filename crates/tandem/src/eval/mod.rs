@@ -7,6 +7,7 @@
 pub mod data;
 mod intent;
 pub mod language;
+mod pii;
 mod sentiment;
 
 pub use sentiment::sentiment_training;
@@ -76,6 +77,9 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
             eprintln!("skipped nusax-senti: its files are not in {}", root.display());
         }
         reports.extend(found);
+    }
+    if wanted("pii") {
+        reports.extend(pii::evaluate(&root, options)?);
     }
     if wanted("tatoeba-langid") {
         let found = language::evaluate(&root, options)?;

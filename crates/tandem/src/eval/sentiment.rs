@@ -41,21 +41,11 @@ fn score(
     }
 }
 
-fn limited<T: Clone>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
-    match limit {
-        Some(n) => {
-            let step = (items.len() / n.max(1)).max(1);
-            items.into_iter().step_by(step).take(n).collect()
-        }
-        None => items,
-    }
-}
-
 /// GoEmotions: the lexicon tier and the n-gram tier trained on its train split.
 pub fn goemotions(root: &Path, options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
     let Some(task) = data::goemotions(root, options.split)? else { return Ok(Vec::new()) };
     let train = polar(task.train);
-    let eval = limited(polar(task.eval), options.limit);
+    let eval = data::subset(polar(task.eval), options.limit, |(t, _)| t.as_str());
     let started = Instant::now();
     let model = NgramSentimentModel::train(&train, FeatureConfig::default(), &sentiment_training())?;
     let train_seconds = started.elapsed().as_secs_f64();
@@ -75,7 +65,7 @@ pub fn sentiment_training() -> TrainConfig {
 pub fn nusax(root: &Path, options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
     let Some((train, eval)) = data::nusax(root, options.split)? else { return Ok(Vec::new()) };
     let train = polar(train);
-    let eval = limited(polar(eval), options.limit);
+    let eval = data::subset(polar(eval), options.limit, |(t, _)| t.as_str());
     let started = Instant::now();
     let model = NgramSentimentModel::train(&train, FeatureConfig::default(), &sentiment_training())?;
     let train_seconds = started.elapsed().as_secs_f64();
