@@ -65,6 +65,39 @@ pub trait IntentClassifier: Send + Sync {
     fn intents(&self) -> Vec<String>;
 }
 
+/// The out-of-scope threshold for predictions `(best in-scope intent or None if the
+/// out-of-scope class won, its probability, gold label)`: the one with the best
+/// in-scope accuracy among those reaching `min_oos_recall` on the out-of-scope examples
+/// (or the best recall if none does). Without out-of-scope examples it is 0.
+pub fn tune_threshold(predictions: &[(Option<String>, f32, &str)], min_oos_recall: f32) -> f32 {
+    if !predictions.iter().any(|(_, _, l)| *l == OUT_OF_SCOPE) {
+        return 0.0;
+    }
+    // (meets the recall floor, in-scope accuracy or recall, threshold)
+    let mut best = (false, f32::MIN, 0.0);
+    for step in 0..=95 {
+        let threshold = step as f32 / 100.0;
+        let (mut ok_in, mut n_in, mut ok_oos, mut n_oos) = (0, 0, 0, 0);
+        for (intent, p, label) in predictions {
+            let predicted = intent.as_deref().filter(|_| *p >= threshold);
+            if *label == OUT_OF_SCOPE {
+                n_oos += 1;
+                ok_oos += usize::from(predicted.is_none());
+            } else {
+                n_in += 1;
+                ok_in += usize::from(predicted == Some(*label));
+            }
+        }
+        let accuracy = ok_in as f32 / n_in.max(1) as f32;
+        let recall = ok_oos as f32 / n_oos.max(1) as f32;
+        let candidate = if recall >= min_oos_recall { (true, accuracy, threshold) } else { (false, recall, threshold) };
+        if (candidate.0, candidate.1) > (best.0, best.1) {
+            best = candidate;
+        }
+    }
+    best.2
+}
+
 /// The n-gram tier: a linear model over hashed word and character n-grams.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NgramIntentModel {
@@ -101,14 +134,8 @@ impl NgramIntentModel {
         Ok(Self { model, categories, threshold: 0.0 })
     }
 
-    /// Sets the out-of-scope threshold: the one with the best in-scope accuracy on `dev`
-    /// among those reaching `min_oos_recall` on its out-of-scope examples (or the best
-    /// recall if none does). Without out-of-scope examples in `dev` the threshold is 0.
+    /// Sets the out-of-scope threshold from `dev` (see [`tune_threshold`]).
     pub fn tune_threshold(&mut self, dev: &[(String, String)], min_oos_recall: f32) {
-        if !dev.iter().any(|(_, l)| l == OUT_OF_SCOPE) {
-            self.threshold = 0.0;
-            return;
-        }
         let predictions: Vec<(Option<String>, f32, &str)> = dev
             .iter()
             .map(|(t, l)| {
@@ -116,30 +143,17 @@ impl NgramIntentModel {
                 (best, p, l.as_str())
             })
             .collect();
-        // (meets the recall floor, in-scope accuracy or recall, threshold)
-        let mut best = (false, f32::MIN, 0.0);
-        for step in 0..=95 {
-            let threshold = step as f32 / 100.0;
-            let (mut ok_in, mut n_in, mut ok_oos, mut n_oos) = (0, 0, 0, 0);
-            for (intent, p, label) in &predictions {
-                let predicted = intent.as_deref().filter(|_| *p >= threshold);
-                if *label == OUT_OF_SCOPE {
-                    n_oos += 1;
-                    ok_oos += usize::from(predicted.is_none());
-                } else {
-                    n_in += 1;
-                    ok_in += usize::from(predicted == Some(label));
-                }
-            }
-            let accuracy = ok_in as f32 / n_in.max(1) as f32;
-            let recall = ok_oos as f32 / n_oos.max(1) as f32;
-            let candidate =
-                if recall >= min_oos_recall { (true, accuracy, threshold) } else { (false, recall, threshold) };
-            if (candidate.0, candidate.1) > (best.0, best.1) {
-                best = candidate;
-            }
-        }
-        self.threshold = best.2;
+        self.threshold = tune_threshold(&predictions, min_oos_recall);
+    }
+
+    /// Class probabilities in [`NgramIntentModel::labels`] order.
+    pub fn probabilities(&self, text: &str) -> Vec<f32> {
+        self.model.predict(text)
+    }
+
+    /// Every label, including [`OUT_OF_SCOPE`] if trained, sorted.
+    pub fn labels(&self) -> &[String] {
+        &self.model.labels
     }
 
     /// The most likely in-scope intent (None if the out-of-scope class wins) and its

