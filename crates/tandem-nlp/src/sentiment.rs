@@ -260,6 +260,13 @@ impl NgramSentimentModel {
         Ok(Self { model, negative: 0, positive: 2 })
     }
 
+    /// Probabilities of negative, neutral and positive, in that order.
+    pub fn probabilities(&self, text: &str) -> Vec<f32> {
+        let p = self.model.predict(text);
+        let neutral = 1.0 - p[self.negative] - p[self.positive];
+        vec![p[self.negative], neutral, p[self.positive]]
+    }
+
     pub fn write_to(&self, out: &mut impl Write) -> Result<(), NlpError> {
         self.model.write_to(out, &serde_json::json!({ "kind": "sentiment" }))
     }

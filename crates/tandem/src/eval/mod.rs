@@ -70,7 +70,7 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
         }
     }
     if wanted("goemotions") {
-        let found = sentiment::goemotions(&root, options)?;
+        let found = sentiment::goemotions(&root, options, encoder.as_ref())?;
         if found.is_empty() {
             eprintln!("skipped goemotions: its files are not in {}", root.display());
         }
