@@ -4,7 +4,7 @@ use tandem_domain::InboundMessage;
 use tandem_domain::ingest::Idempotency;
 use tandem_store::IngestOutcome;
 
-use crate::{Engine, EngineResult, auth};
+use crate::{Engine, EngineResult, auth, refine};
 
 /// An inbound message with the client's idempotency key, if it sent one.
 #[derive(Clone, Debug)]
@@ -36,6 +36,19 @@ impl Engine {
             "ingested"
         );
         self.publish(&outcome.events).await;
+        if let (Some(queue), Some(understanding), false) =
+            (&self.refiner, &outcome.message.understanding, outcome.replayed)
+        {
+            let job = refine::RefineJob {
+                workspace_id: outcome.message.workspace_id,
+                message_id: outcome.message.id,
+                text: outcome.message.body.as_str().to_owned(),
+                understanding: understanding.clone(),
+            };
+            if queue.try_send(job).is_err() {
+                tracing::debug!(message.id = %outcome.message.id, "refinement queue full; keeping the real-time understanding");
+            }
+        }
         Ok(outcome)
     }
 }

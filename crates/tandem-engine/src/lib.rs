@@ -15,6 +15,7 @@ mod commands;
 mod customers;
 mod error;
 mod ingest;
+mod refine;
 
 use std::sync::Arc;
 
@@ -56,11 +57,12 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     config: Arc<EngineConfig>,
     enricher: Option<Arc<tandem_nlp::enrich::Enricher>>,
+    refiner: Option<tokio::sync::mpsc::Sender<refine::RefineJob>>,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>, config: EngineConfig) -> Self {
-        Self { store, bus, clock: Arc::new(SystemClock), config: Arc::new(config), enricher: None }
+        Self { store, bus, clock: Arc::new(SystemClock), config: Arc::new(config), enricher: None, refiner: None }
     }
 
     /// Understands every inbound message (language, PII, sentiment, intent, entities)
@@ -68,6 +70,14 @@ impl Engine {
     #[must_use]
     pub fn with_enricher(mut self, enricher: Arc<tandem_nlp::enrich::Enricher>) -> Self {
         self.enricher = Some(enricher);
+        self
+    }
+
+    /// Refines each inbound message's intent and sentiment with sentence embeddings,
+    /// asynchronously after the write. Must be called within a Tokio runtime.
+    #[must_use]
+    pub fn with_refiner(mut self, refiner: Arc<tandem_nlp::refine::Refiner>) -> Self {
+        self.refiner = Some(refine::spawn(refiner, Arc::clone(&self.store)));
         self
     }
 

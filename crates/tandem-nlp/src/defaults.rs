@@ -10,6 +10,10 @@ use crate::sentiment::NgramSentimentModel;
 const INTENT: &[u8] = include_bytes!("../models/intent-default.tdl");
 const SENTIMENT: &[u8] = include_bytes!("../models/sentiment-default.tdl");
 const LANGUAGE: &[u8] = include_bytes!("../models/language-default.tdl");
+/// The softmax head over all-MiniLM-L6-v2 embeddings for the default intents.
+pub(crate) const INTENT_HEAD: &[u8] = include_bytes!("../models/intent-default-head.json");
+/// The softmax head over all-MiniLM-L6-v2 embeddings for sentiment.
+pub(crate) const SENTIMENT_HEAD: &[u8] = include_bytes!("../models/sentiment-default-head.json");
 
 /// The default customer-service intent model (27 intents).
 pub fn intent_model() -> Result<NgramIntentModel, NlpError> {

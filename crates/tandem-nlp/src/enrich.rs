@@ -74,6 +74,7 @@ impl Enricher {
             }),
             entities,
             signals,
+            refined: false,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod intent;
 pub mod language;
 pub mod linear;
 pub mod pii;
+pub mod refine;
 pub mod sentiment;
 
 use thiserror::Error;

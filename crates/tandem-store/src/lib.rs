@@ -20,7 +20,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use tandem_domain::{
     Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, Queue, QueueId, StoredEvent, Timestamp, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    MessageId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 
 pub use error::StoreError;
@@ -148,6 +148,14 @@ pub trait Store: Send + Sync + 'static {
     /// A conversation's messages, oldest first.
     async fn messages(&self, workspace: WorkspaceId, conversation: ConversationId) -> StoreResult<Vec<Message>>;
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message>;
+    /// Replaces a message's understanding (the asynchronous embedding tier refines what
+    /// the real-time path stored).
+    async fn update_understanding(
+        &self,
+        workspace: WorkspaceId,
+        id: MessageId,
+        understanding: &Understanding,
+    ) -> StoreResult<()>;
     /// Saves a conversation changed by a command, with new messages and events, if its
     /// stored version is still `expected_version` (else `Conflict`).
     async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>>;

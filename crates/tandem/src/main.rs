@@ -145,6 +145,9 @@ enum TrainCommand {
         /// Where to write them (default: the source tree's crates/tandem-nlp/models).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// The models directory with all-MiniLM-L6-v2, for the embedding heads.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
     },
 }
 
@@ -322,9 +325,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", tandem::train::intents(data, out)?);
             Ok(())
         }
-        Command::Train { command: TrainCommand::Defaults { datasets, out } } => {
+        Command::Train { command: TrainCommand::Defaults { datasets, out, models } } => {
             let out = out.clone().unwrap_or_else(tandem::train::default_models_dir);
-            for line in tandem::train::defaults(datasets.as_deref(), &out)? {
+            for line in tandem::train::defaults(datasets.as_deref(), &out, models.as_deref())? {
                 println!("{line}");
             }
             Ok(())

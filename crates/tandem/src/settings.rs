@@ -32,11 +32,16 @@ pub struct NlpSection {
     /// Ask lingua when the fast language model is unsure (~100 MB of language models,
     /// p99 latency ~0.6 ms instead of ~0.13 ms).
     pub lingua: bool,
+    /// Refine intent and sentiment with sentence embeddings, asynchronously, when
+    /// all-MiniLM-L6-v2 is in the models directory (`tandem models install`).
+    pub embeddings: bool,
+    /// The models directory (default: TANDEM_MODELS_DIR, else ./tandem-data/models).
+    pub models_dir: Option<PathBuf>,
 }
 
 impl Default for NlpSection {
     fn default() -> Self {
-        Self { enabled: true, lingua: false }
+        Self { enabled: true, lingua: false, embeddings: true, models_dir: None }
     }
 }
 
@@ -258,6 +263,10 @@ enabled = true
 # unsure: more robust on unusual text, but ~100 MB of memory and a slower tail
 # (`tandem bench nlp` measures both).
 lingua = false
+# Refine intent and sentiment with sentence embeddings after each message is stored,
+# when all-MiniLM-L6-v2 is in the models directory (`tandem models install`).
+embeddings = true
+# models_dir = "./tandem-data/models"   # default: TANDEM_MODELS_DIR, else this
 
 [log]
 # A tracing filter, e.g. "info" or "tandem_server=debug,info". Logs never contain

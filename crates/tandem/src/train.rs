@@ -95,9 +95,47 @@ fn write(
     Ok(())
 }
 
-/// `tandem train defaults`: the three default models from the shared datasets, trained
-/// on their train splits only (dev stays unseen, so `tandem eval nlp` is honest).
-pub fn defaults(datasets: Option<&Path>, out: &Path) -> anyhow::Result<Vec<String>> {
+/// Trains the embedding heads of the defaults over all-MiniLM-L6-v2 (intent on bitext,
+/// sentiment on GoEmotions), train splits only.
+fn heads(root: &Path, models: &Path, out: &Path) -> anyhow::Result<Vec<String>> {
+    let Some(dir) = tandem_embed::resolve(tandem_embed::ModelKind::MiniLm, models) else {
+        return Ok(vec![format!(
+            "embedding heads skipped: no all-MiniLM-L6-v2 in {} (run `tandem models install`)",
+            models.display()
+        )]);
+    };
+    let encoder = tandem_embed::BertEncoder::load(&dir, "", 128)?;
+    let mut done = Vec::new();
+    let bitext = root.join("bitext-intent/Bitext_Sample_Customer_Service_Training_Dataset.csv");
+    let (examples, _) = read_intents(&bitext)?;
+    let texts: Vec<&str> = examples.iter().map(|(t, _)| t.as_str()).collect();
+    let vectors = encoder.embed_many(&texts, 32)?;
+    let labels: Vec<String> = examples.iter().map(|(_, l)| l.clone()).collect();
+    let head = crate::eval::embedded::head(&vectors, &labels)?;
+    let path = out.join("intent-default-head.json");
+    write(&path, |f| head.write_to(f))?;
+    done.push(format!("trained the intent embedding head on {} examples; wrote {}", texts.len(), path.display()));
+    let goemotions = data::goemotions(root, Split::Dev)?.context("GoEmotions is missing from the datasets")?;
+    let polar: Vec<(String, String)> = goemotions
+        .train
+        .into_iter()
+        .filter(|e| Polarity::parse(&e.label).is_some())
+        .map(|e| (e.text, e.label))
+        .collect();
+    let texts: Vec<&str> = polar.iter().map(|(t, _)| t.as_str()).collect();
+    let vectors = encoder.embed_many(&texts, 32)?;
+    let labels: Vec<String> = polar.iter().map(|(_, l)| l.clone()).collect();
+    let head = crate::eval::embedded::head(&vectors, &labels)?;
+    let path = out.join("sentiment-default-head.json");
+    write(&path, |f| head.write_to(f))?;
+    done.push(format!("trained the sentiment embedding head on {} messages; wrote {}", texts.len(), path.display()));
+    Ok(done)
+}
+
+/// `tandem train defaults`: the default models from the shared datasets, trained on
+/// their train splits only (dev stays unseen, so `tandem eval nlp` is honest); with
+/// MiniLM in `models`, also the embedding heads.
+pub fn defaults(datasets: Option<&Path>, out: &Path, models: Option<&Path>) -> anyhow::Result<Vec<String>> {
     let root = data::locate(datasets).context("no datasets folder found; pass --datasets DIR")?;
     let mut done = Vec::new();
 
@@ -118,6 +156,8 @@ pub fn defaults(datasets: Option<&Path>, out: &Path) -> anyhow::Result<Vec<Strin
     let path = out.join("language-default.tdl");
     write(&path, |f| language.write_to(f))?;
     done.push(format!("trained language identification on {} sentences; wrote {}", train.len(), path.display()));
+    let models = models.map_or_else(tandem_embed::models_dir, Path::to_path_buf);
+    done.extend(heads(&root, &models, out)?);
     Ok(done)
 }
 

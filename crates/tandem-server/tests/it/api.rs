@@ -243,3 +243,27 @@ async fn inbound_messages_are_understood_on_the_way_in() {
     let events = app.get(key, "/api/v1/events?limit=100").await;
     assert!(!events.json.to_string().contains("4111"), "events never carry bodies or PII");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedding_tier_refines_understanding_after_the_write() {
+    let Some(app) = TestApp::with_embeddings().await else { return };
+    let key = &app.a.key;
+    let created = app
+        .ingest(key, json!({ "channel": "email", "from": { "email": "ann@example.com" }, "body": "I would like to get my money back for this purchase" }))
+        .await;
+    assert_eq!(created["message"]["understanding"]["refined"], false, "the real-time answer comes first");
+    let path = format!("/api/v1/conversations/{}", created["conversation"]["id"].as_str().unwrap());
+    let mut refined = serde_json::Value::Null;
+    for _ in 0..100 {
+        let detail = app.get(key, &path).await;
+        let understanding = detail.json["messages"][0]["understanding"].clone();
+        if understanding["refined"] == true {
+            refined = understanding;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refined["refined"], true, "refined within 10 s");
+    assert_eq!(refined["intent"]["intent"], "get_refund", "{refined}");
+    assert!(refined["redacted"].is_string(), "the rest of the understanding is kept");
+}

@@ -54,6 +54,28 @@ impl TestApp {
         Self::build(true).await
     }
 
+    /// With the asynchronous embedding tier too, when all-MiniLM-L6-v2 is installed
+    /// (`None`, with a notice, when it is not; required in CI).
+    pub async fn with_embeddings() -> Option<Self> {
+        let Some(dir) = tandem_embed::resolve(tandem_embed::ModelKind::MiniLm, &tandem_embed::models_dir()) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but all-MiniLM-L6-v2 is not installed (run `tandem models install`)"
+            );
+            eprintln!(
+                "skipped: no all-MiniLM-L6-v2 in {} (run `tandem models install`)",
+                tandem_embed::models_dir().display()
+            );
+            return None;
+        };
+        let mut app = Self::build(true).await;
+        let encoder = tandem_embed::BertEncoder::load(&dir, "", 128).unwrap();
+        let refiner = tandem_nlp::refine::Refiner::with_defaults(Arc::new(encoder)).unwrap();
+        app.state.engine = app.state.engine.clone().with_refiner(Arc::new(refiner));
+        app.router = tandem_server::router(app.state.clone());
+        Some(app)
+    }
+
     async fn build(nlp: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db"))).unwrap();

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tandem_domain::{
     Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, Queue, QueueId, StoredEvent, Timestamp, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    MessageId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 use tokio_postgres::NoTls;
 
@@ -296,6 +296,16 @@ impl Store for PostgresStore {
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message> {
         let client = self.client().await?;
         ops::message(&client, workspace, id).await
+    }
+
+    async fn update_understanding(
+        &self,
+        workspace: WorkspaceId,
+        id: MessageId,
+        understanding: &Understanding,
+    ) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::update_understanding(&client, workspace, id, understanding).await
     }
 
     async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>> {

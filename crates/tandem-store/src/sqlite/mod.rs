@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use tandem_domain::{
     Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, Queue, QueueId, StoredEvent, Timestamp, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    MessageId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -415,6 +415,16 @@ impl Store for SqliteStore {
 
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message> {
         self.read(move |conn| ops::message(conn, workspace, id)).await
+    }
+
+    async fn update_understanding(
+        &self,
+        workspace: WorkspaceId,
+        id: MessageId,
+        understanding: &Understanding,
+    ) -> StoreResult<()> {
+        let understanding = understanding.clone();
+        self.write(move |conn| ops::update_understanding(conn, workspace, id, &understanding)).await
     }
 
     async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>> {

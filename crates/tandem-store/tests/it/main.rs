@@ -47,4 +47,5 @@ conformance!(
     events_are_ordered_and_scoped,
     concurrent_ingest_from_one_new_customer_creates_one_customer,
     concurrent_retries_with_one_key_store_one_message,
+    understanding_is_stored_and_refined,
 );

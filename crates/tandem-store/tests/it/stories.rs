@@ -602,6 +602,24 @@ pub async fn concurrent_retries_with_one_key_store_one_message(store: &dyn Store
     assert_eq!(store.messages(ws.id, outcomes[0].conversation.id).await.unwrap().len(), 1);
 }
 
+pub async fn understanding_is_stored_and_refined(store: &dyn Store) {
+    let ws = workspace(store, "acme").await;
+    let mut msg = inbound(ws.id, Channel::Email, &[email("ann@example.com")], "my card 4111 1111 1111 1111");
+    msg.understanding = Some(tandem_domain::Understanding { redacted: "my card [CARD]".into(), ..Default::default() });
+    let out = store.ingest(msg, ContinuityPolicy::default(), time::now()).await.unwrap();
+    let stored = store.message(ws.id, out.message.id).await.unwrap();
+    assert_eq!(stored.understanding.as_ref().map(|u| u.redacted.as_str()), Some("my card [CARD]"));
+    let refined =
+        tandem_domain::Understanding { redacted: "my card [CARD]".into(), refined: true, ..Default::default() };
+    store.update_understanding(ws.id, out.message.id, &refined).await.unwrap();
+    assert_eq!(store.message(ws.id, out.message.id).await.unwrap().understanding, Some(refined.clone()));
+    let other = workspace(store, "globex").await;
+    assert_eq!(
+        store.update_understanding(other.id, out.message.id, &refined).await,
+        Err(StoreError::NotFound("message"))
+    );
+}
+
 /// A minimal `join_all` so the suite needs no futures crate.
 async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();

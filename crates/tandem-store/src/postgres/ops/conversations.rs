@@ -186,3 +186,18 @@ pub(in crate::postgres) async fn save_conversation<C: GenericClient>(
     crate::postgres::batch::insert_messages(c, &change.messages).await?;
     insert_events(c, change.events).await
 }
+
+pub(in crate::postgres) async fn update_understanding<C: GenericClient>(
+    c: &C,
+    ws: WorkspaceId,
+    id: MessageId,
+    understanding: &tandem_domain::Understanding,
+) -> StoreResult<()> {
+    let changed = exec(
+        c,
+        "UPDATE messages SET understanding = $1 WHERE id = $2 AND workspace_id = $3",
+        &[&Json(understanding), &id.as_uuid(), &ws.as_uuid()],
+    )
+    .await?;
+    if changed == 1 { Ok(()) } else { Err(StoreError::NotFound("message")) }
+}

@@ -323,3 +323,17 @@ pub(in crate::sqlite) fn replay(
         events: Vec::new(),
     }))
 }
+
+pub(in crate::sqlite) fn update_understanding(
+    conn: &Connection,
+    ws: WorkspaceId,
+    message_id: MessageId,
+    understanding: &tandem_domain::Understanding,
+) -> StoreResult<()> {
+    let changed = exec(
+        conn,
+        "UPDATE messages SET understanding = ?1 WHERE id = ?2 AND workspace_id = ?3",
+        params![to_json(understanding)?, id(message_id), id(ws)],
+    )?;
+    if changed == 1 { Ok(()) } else { Err(StoreError::NotFound("message")) }
+}
