@@ -168,6 +168,9 @@ enum EvalCommand {
         /// ./tandem-data/models); they are skipped when the models are absent.
         #[arg(long, value_name = "DIR")]
         models: Option<PathBuf>,
+        /// Skip the embedding tiers even when the model is installed (they take minutes).
+        #[arg(long)]
+        no_embeddings: bool,
         /// Print the supported languages as `iso639_3=iso639_1,...` (for the peer script) and exit.
         #[arg(long)]
         print_languages: bool,
@@ -340,7 +343,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", pairs.join(","));
             Ok(())
         }
-        Command::Eval { command: EvalCommand::Nlp { datasets, split, limit, tasks, json, models, .. } } => {
+        Command::Eval {
+            command: EvalCommand::Nlp { datasets, split, limit, tasks, json, models, no_embeddings, .. },
+        } => {
             let split = match split.as_str() {
                 "dev" => tandem::eval::Split::Dev,
                 "test" => tandem::eval::Split::Test,
@@ -351,6 +356,7 @@ async fn main() -> anyhow::Result<()> {
                 split,
                 limit: *limit,
                 only: tasks.clone(),
+                embeddings: !*no_embeddings,
                 models: models.clone(),
             };
             let reports = tandem::eval::run(&options)?;

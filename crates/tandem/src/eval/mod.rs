@@ -28,7 +28,10 @@ pub struct EvalOptions {
     pub limit: Option<usize>,
     /// Only these tasks (all when empty).
     pub only: Vec<String>,
-    /// Where the embedding models are; the embedding tiers run when MiniLM is there.
+    /// Run the embedding tiers (when MiniLM is in `models`); they embed every training
+    /// set, which takes minutes.
+    pub embeddings: bool,
+    /// Where the embedding models are.
     pub models: Option<PathBuf>,
 }
 
@@ -59,7 +62,7 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Vec<TaskReport>> {
     };
     let wanted = |task: &str| options.only.is_empty() || options.only.iter().any(|o| o == task);
     let mut reports = Vec::new();
-    let encoder = embedded::encoder(options)?;
+    let encoder = if options.embeddings { embedded::encoder(options)? } else { None };
     for task in ["banking77", "clinc150", "bitext-intent"] {
         if wanted(task) {
             let found = intent::evaluate(&root, task, options, encoder.as_ref())?;

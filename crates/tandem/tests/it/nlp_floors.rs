@@ -19,8 +19,14 @@ fn understanding_stays_above_its_floors() {
         eprintln!("skipped: no datasets folder (set TANDEM_DATASETS)");
         return;
     };
-    let options =
-        EvalOptions { datasets: Some(datasets), split: Split::Dev, limit: Some(600), only: Vec::new(), models: None };
+    let options = EvalOptions {
+        datasets: Some(datasets),
+        split: Split::Dev,
+        limit: Some(600),
+        only: Vec::new(),
+        embeddings: false,
+        models: None,
+    };
     let reports = run(&options).unwrap();
     let floors = [
         ("banking77", "ngram", "accuracy", 0.86),
