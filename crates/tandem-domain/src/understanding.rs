@@ -97,6 +97,9 @@ pub struct Understanding {
     /// Per-message frustration signs (profanity, threats to leave, shouting).
     #[serde(default)]
     pub signals: Vec<FrustrationSignal>,
+    /// Content phrases for insights, from the redacted text.
+    #[serde(default)]
+    pub keyphrases: Vec<String>,
     /// True once the asynchronous embedding tier refined intent and sentiment.
     #[serde(default)]
     pub refined: bool,

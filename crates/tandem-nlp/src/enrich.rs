@@ -61,7 +61,6 @@ impl Enricher {
             .collect();
         Understanding {
             language,
-            redacted,
             pii: spans
                 .iter()
                 .map(|s| PiiMark { kind: s.kind.as_str().to_owned(), start: s.start, end: s.end })
@@ -74,6 +73,8 @@ impl Enricher {
             }),
             entities,
             signals,
+            keyphrases: crate::keyphrases::extract(&redacted, 3),
+            redacted,
             refined: false,
         }
     }

@@ -10,6 +10,7 @@ pub mod enrich;
 pub mod entities;
 pub mod features;
 pub mod intent;
+pub mod keyphrases;
 pub mod language;
 pub mod linear;
 pub mod pii;
