@@ -155,7 +155,8 @@ pub struct Router<A, Q, C> {
     free_slots: Vec<u32>,
     contact_ix: FxMap<C, u32>,
     offers: FxMap<OfferId, u32>,
-    timers: BinaryHeap<Reverse<(Millis, Timer)>>,
+    /// (due, contact order, timer): timers due together fire in contact order, so FIFO holds.
+    timers: BinaryHeap<Reverse<(Millis, u64, Timer)>>,
     next_offer: OfferId,
     next_seq: u64,
 }
@@ -377,6 +378,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         let c = self.insert_contact(&spec, now)?;
         if let Some(a) = previous
             && self.config.sticky_window_ms > 0
+            && self.agents[a as usize].cap[spec.channel as usize] > 0
             && self.qualifying_step(a, c, now).is_some()
         {
             self.reserve(c, a, Some(now + self.config.sticky_window_ms), Rule::Sticky, now, out);
@@ -464,7 +466,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
     /// Processes every timer due at `now`: overflow steps, ends of sticky holds, offer
     /// timeouts.
     pub fn tick(&mut self, now: Millis, out: &mut Vec<Decision<C, A>>) {
-        while let Some(Reverse((at, timer))) = self.timers.peek().copied() {
+        while let Some(Reverse((at, _, timer))) = self.timers.peek().copied() {
             if at > now {
                 break;
             }
@@ -517,7 +519,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
 
     /// The earliest time [`Router::tick`] has work (possibly stale: ticking early is harmless).
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.timers.peek().map(|Reverse((at, _))| *at)
+        self.timers.peek().map(|Reverse((at, _, _))| *at)
     }
 
     // ---- inspection ---------------------------------------------------------------------
@@ -776,7 +778,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         if let Some(&(after, _, _)) = queue.steps.iter().find(|&&(after, _, _)| after > waited) {
             let at = slot.since + after;
             let seq = slot.seq;
-            self.timers.push(Reverse((at, Timer::Step { contact: c, seq })));
+            self.timers.push(Reverse((at, seq, Timer::Step { contact: c, seq })));
         }
     }
 
@@ -805,7 +807,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         let seq = slot.seq;
         self.agents[a as usize].reserved.push(c);
         if let Some(until) = until {
-            self.timers.push(Reverse((until, Timer::ReserveEnd { contact: c, seq })));
+            self.timers.push(Reverse((until, seq, Timer::ReserveEnd { contact: c, seq })));
         }
     }
 
@@ -852,7 +854,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
             None => return,
         };
         self.offers.insert(offer, c);
-        self.timers.push(Reverse((expires_at, Timer::OfferEnd { offer })));
+        self.timers.push(Reverse((expires_at, seq, Timer::OfferEnd { offer })));
         out.push(Decision::Offered {
             offer,
             contact: key,

@@ -213,7 +213,7 @@ fn pick<T: Clone>(items: &[T], i: usize) -> Option<T> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn routing_invariants_hold(
@@ -267,7 +267,15 @@ proptest! {
                     }, world.now, &mut out).unwrap();
                 }
                 Op::Advance(ms) => {
-                    world.now += ms;
+                    // Tick at each deadline on the way, as the server's timer does.
+                    let until = world.now + ms;
+                    while let Some(at) = router.next_deadline().filter(|at| *at <= until) {
+                        world.now = world.now.max(at);
+                        router.tick(world.now, &mut out);
+                        world.apply(std::mem::take(&mut out), &router)?;
+                        world.check(&router)?;
+                    }
+                    world.now = until;
                     router.tick(world.now, &mut out);
                 }
                 Op::SetState { agent, available } => {
