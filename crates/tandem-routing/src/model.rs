@@ -125,8 +125,9 @@ pub struct ContactSpec<C, Q, A> {
 pub struct RouterConfig {
     /// Waiting this long adds one priority point (aging, so nothing starves).
     pub aging_ms_per_point: Millis,
-    /// How long an agent has to accept an offer.
-    pub offer_timeout_ms: Millis,
+    /// How long an agent has to accept an offer; `None`: offers wait for an answer (the
+    /// simulator's agents answer at once).
+    pub offer_timeout_ms: Option<Millis>,
     /// How long a returning customer is held for their previous agent.
     pub sticky_window_ms: Millis,
     /// An agent who lets an offer time out is set away (so offers stop going to an empty desk).
@@ -139,7 +140,7 @@ impl Default for RouterConfig {
     fn default() -> Self {
         Self {
             aging_ms_per_point: 10_000,
-            offer_timeout_ms: 30_000,
+            offer_timeout_ms: Some(30_000),
             sticky_window_ms: 30_000,
             away_on_missed_offer: true,
             scan_limit: 64,

@@ -71,6 +71,8 @@ struct AgentSlot<A> {
     memberships: Vec<Membership>,
     /// Contacts held for this agent, in the order they arrived.
     reserved: Vec<u32>,
+    /// Out of the free-agent sets while the router changes them (see `detach`).
+    detached: bool,
 }
 
 impl<A> AgentSlot<A> {
@@ -106,9 +108,19 @@ struct Target {
     skills: SkillSet,
     lang: Option<u16>,
     /// Class priority (highest first) → arrival order → contact.
-    buckets: BTreeMap<Reverse<i32>, BTreeMap<(Millis, u64), u32>>,
+    buckets: BTreeMap<Reverse<i32>, BTreeMap<(Millis, u64), Waiter>>,
     /// Free agents by the overflow step at which they first qualify.
     free: Vec<BTreeSet<AgentRank>>,
+}
+
+/// A waiting contact's entry in its bucket, with what an agent checks before taking it,
+/// so the common case needs no look-up of the contact itself.
+#[derive(Clone, Copy, Debug)]
+struct Waiter {
+    contact: u32,
+    since: Millis,
+    /// Someone declined or missed it (then the exclusion list is checked).
+    excluded: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -167,7 +179,10 @@ impl<T: Copy + Eq + Hash + std::fmt::Debug> Key for T {}
 impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
     /// A router with no agents or queues. Refuses non-positive durations.
     pub fn new(config: RouterConfig) -> Result<Self, RouteError> {
-        if config.aging_ms_per_point <= 0 || config.offer_timeout_ms <= 0 || config.sticky_window_ms < 0 {
+        if config.aging_ms_per_point <= 0
+            || config.offer_timeout_ms.is_some_and(|t| t <= 0)
+            || config.sticky_window_ms < 0
+        {
             return Err(RouteError::Invalid(
                 "aging and offer timeout must be positive and the sticky window not negative".into(),
             ));
@@ -302,6 +317,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
                     last_offer: Millis::MIN,
                     memberships: Vec::new(),
                     reserved: Vec::new(),
+                    detached: true,
                 });
                 self.agent_ix.insert(spec.key, a);
                 a
@@ -325,7 +341,6 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         let a = self.agent(agent)?;
         self.detach(a);
         self.agents[a as usize].state = state;
-        self.attach(a);
         self.route_agent(a, now, out);
         Ok(())
     }
@@ -355,7 +370,6 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         }
         self.detach(a);
         self.agents[a as usize].load[channel as usize] -= 1;
-        self.attach(a);
         self.route_agent(a, now, out);
         Ok(())
     }
@@ -543,8 +557,8 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         let mut all: Vec<(i64, u64, C)> = Vec::new();
         for &t in &self.queues[q as usize].targets {
             for (Reverse(class), bucket) in &self.targets[t as usize].buckets {
-                for (&(arrived, seq), &c) in bucket {
-                    if let Some(slot) = self.contact_slot(c) {
+                for (&(arrived, seq), w) in bucket {
+                    if let Some(slot) = self.contact_slot(w.contact) {
                         all.push((self.priority_key(*class, arrived), seq, slot.key));
                     }
                 }
@@ -695,7 +709,7 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
                 self.agents[a as usize].memberships.push(m);
                 let agent = &self.agents[a as usize];
                 let channel = key.channel as usize;
-                if agent.open(channel) {
+                if agent.open(channel) && !agent.detached {
                     self.targets[t as usize].free[m.step as usize].insert(agent.rank(a, m, channel));
                 }
             }
@@ -737,8 +751,13 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         queue.steps.iter().rposition(|&(after, _, _)| after <= waited).unwrap_or(0) as u8
     }
 
+    /// Takes the agent out of the free-agent sets before their load, state or last offer
+    /// changes (the sets are ordered by those). A no-op when already out.
     fn detach(&mut self, a: u32) {
         let agent = &self.agents[a as usize];
+        if agent.detached {
+            return;
+        }
         for &m in &agent.memberships {
             let target = &mut self.targets[m.target as usize];
             let channel = target.key.channel as usize;
@@ -746,10 +765,15 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
                 target.free[m.step as usize].remove(&agent.rank(a, m, channel));
             }
         }
+        self.agents[a as usize].detached = true;
     }
 
+    /// Puts the agent back into the sets where they are free. A no-op when already in.
     fn attach(&mut self, a: u32) {
         let agent = &self.agents[a as usize];
+        if !agent.detached {
+            return;
+        }
         for &m in &agent.memberships {
             let target = &mut self.targets[m.target as usize];
             let channel = target.key.channel as usize;
@@ -757,13 +781,15 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
                 target.free[m.step as usize].insert(agent.rank(a, m, channel));
             }
         }
+        self.agents[a as usize].detached = false;
     }
 
     fn start_waiting(&mut self, c: u32, now: Millis, out: &mut Vec<Decision<C, A>>) {
         let Some(slot) = self.contacts.get_mut(c as usize).and_then(Option::as_mut) else { return };
         slot.status = Status::Waiting;
         let (target, class, arrived, seq) = (slot.target, slot.class, slot.arrived, slot.seq);
-        self.targets[target as usize].buckets.entry(Reverse(class)).or_default().insert((arrived, seq), c);
+        let waiter = Waiter { contact: c, since: slot.since, excluded: !slot.excluded.is_empty() };
+        self.targets[target as usize].buckets.entry(Reverse(class)).or_default().insert((arrived, seq), waiter);
         self.route_contact(c, now, out);
         self.schedule_next_step(c, now);
     }
@@ -830,14 +856,17 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         }
         let fit = self.agents[a as usize].memberships.iter().find(|m| m.target == target).map_or(0, |m| m.fit);
         let load = self.agents[a as usize].load[channel];
+        let was_attached = !self.agents[a as usize].detached;
         self.detach(a);
         let agent = &mut self.agents[a as usize];
         agent.load[channel] += 1;
         agent.last_offer = now;
-        self.attach(a);
+        if was_attached {
+            self.attach(a);
+        }
         let offer = self.next_offer;
         self.next_offer += 1;
-        let expires_at = now + self.config.offer_timeout_ms;
+        let expires_at = self.config.offer_timeout_ms.map_or(Millis::MAX, |t| now.saturating_add(t));
         let waited = now - arrived;
         let score = Score {
             class_priority: class,
@@ -854,7 +883,9 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
             None => return,
         };
         self.offers.insert(offer, c);
-        self.timers.push(Reverse((expires_at, seq, Timer::OfferEnd { offer })));
+        if expires_at < Millis::MAX {
+            self.timers.push(Reverse((expires_at, seq, Timer::OfferEnd { offer })));
+        }
         out.push(Decision::Offered {
             offer,
             contact: key,
@@ -874,7 +905,8 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         slot.excluded.push(a);
         slot.status = Status::Waiting;
         let (target, class, arrived, seq, key) = (slot.target, slot.class, slot.arrived, slot.seq, slot.key);
-        self.targets[target as usize].buckets.entry(Reverse(class)).or_default().insert((arrived, seq), c);
+        let waiter = Waiter { contact: c, since: slot.since, excluded: true };
+        self.targets[target as usize].buckets.entry(Reverse(class)).or_default().insert((arrived, seq), waiter);
         self.detach(a);
         let load = &mut self.agents[a as usize].load[channel];
         *load = load.saturating_sub(1);
@@ -908,6 +940,13 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
     /// Fills the agent's free capacity: held contacts first, then the highest effective
     /// priority contact they qualify for.
     fn route_agent(&mut self, a: u32, now: Millis, out: &mut Vec<Decision<C, A>>) {
+        // Out of the free sets while offers change the agent's rank; back in once at the end.
+        self.detach(a);
+        self.fill_agent(a, now, out);
+        self.attach(a);
+    }
+
+    fn fill_agent(&mut self, a: u32, now: Millis, out: &mut Vec<Decision<C, A>>) {
         loop {
             let agent = &self.agents[a as usize];
             if agent.state != AgentState::Available {
@@ -936,11 +975,11 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
                 let queue = &self.queues[target.key.queue as usize];
                 let cutoff = now - queue.steps[m.step as usize].0;
                 for (Reverse(class), bucket) in &target.buckets {
-                    let found = bucket.iter().take(self.config.scan_limit).find(|&(_, &c)| {
-                        self.contact_slot(c)
-                            .is_some_and(|s| (m.step == 0 || s.since <= cutoff) && !s.excluded.contains(&a))
+                    let found = bucket.iter().take(self.config.scan_limit).find(|&(_, w)| {
+                        (m.step == 0 || w.since <= cutoff)
+                            && (!w.excluded || self.contact_slot(w.contact).is_some_and(|s| !s.excluded.contains(&a)))
                     });
-                    if let Some((&(arrived, seq), &c)) = found {
+                    if let Some((&(arrived, seq), &Waiter { contact: c, .. })) = found {
                         let key = self.priority_key(*class, arrived);
                         if best.is_none_or(|(bk, bs, _, _)| key > bk || (key == bk && seq < bs)) {
                             best = Some((key, seq, c, m.step));

@@ -6,8 +6,10 @@
 pub mod app;
 pub mod bench;
 pub mod bench_nlp;
+pub mod bench_routing;
 pub mod demo;
 pub mod eval;
 pub mod http_client;
+pub mod routing_cli;
 pub mod settings;
 pub mod train;

@@ -85,6 +85,45 @@ enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// Simulate a contact-center period with the production router.
+    Simulate {
+        /// The scenario (TOML): queues, arrivals, handle times, patience, agents, shifts.
+        #[arg(long, value_name = "FILE")]
+        scenario: PathBuf,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Agents needed for a service-level target (Erlang C).
+    Staffing {
+        /// Contacts per hour (or give --forecast).
+        #[arg(long, value_name = "N", required_unless_present = "forecast")]
+        arrivals_per_hour: Option<f64>,
+        /// Average handle time in seconds (talk + wrap-up).
+        #[arg(long, value_name = "SECONDS")]
+        aht: f64,
+        /// Share to answer within --target-seconds.
+        #[arg(long, default_value_t = 0.8)]
+        target_sl: f64,
+        #[arg(long, default_value_t = 20.0)]
+        target_seconds: f64,
+        /// Share of paid time away from contacts (breaks, training, meetings).
+        #[arg(long, default_value_t = 0.0)]
+        shrinkage: f64,
+        /// Highest acceptable occupancy.
+        #[arg(long, default_value_t = 1.0)]
+        max_occupancy: f64,
+        /// A forecast: one interval per line, `label,arrivals[,aht_seconds]`.
+        #[arg(long, value_name = "FILE", conflicts_with = "arrivals_per_hour")]
+        forecast: Option<PathBuf>,
+        /// Length of one forecast interval.
+        #[arg(long, default_value_t = 30.0)]
+        interval_minutes: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -184,6 +223,20 @@ enum EvalCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Routing decisions with 1,000 agents, 50 queues and 100,000 waiting; simulator speed.
+    Routing {
+        #[arg(long, default_value_t = 1000)]
+        agents: usize,
+        #[arg(long, default_value_t = 50)]
+        queues: usize,
+        #[arg(long, default_value_t = 100_000)]
+        waiting: usize,
+        /// Measured steps (each frees a slot and enqueues a contact).
+        #[arg(long, default_value_t = 100_000)]
+        steps: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Message understanding on one core: messages/s and p50/p99 latency.
     Nlp {
         #[arg(long, default_value_t = 3000)]
@@ -368,6 +421,50 @@ async fn main() -> anyhow::Result<()> {
                 tandem::eval::print(&reports);
             }
             Ok(())
+        }
+        Command::Simulate { scenario, seed, json } => tandem::routing_cli::simulate(scenario, *seed, *json).map(|_| ()),
+        Command::Staffing {
+            arrivals_per_hour,
+            aht,
+            target_sl,
+            target_seconds,
+            shrinkage,
+            max_occupancy,
+            forecast,
+            interval_minutes,
+            json,
+        } => {
+            let target = tandem_routing::erlang::StaffingTarget {
+                arrivals_per_hour: arrivals_per_hour.unwrap_or(0.0),
+                aht_seconds: *aht,
+                service_level: *target_sl,
+                target_seconds: *target_seconds,
+                shrinkage: *shrinkage,
+                max_occupancy: *max_occupancy,
+            };
+            match forecast {
+                Some(path) => {
+                    let rows = tandem::routing_cli::load_forecast(path, *aht)?;
+                    let plan = tandem::routing_cli::plan(&rows, *interval_minutes, &target)?;
+                    if *json {
+                        println!("{}", serde_json::to_string_pretty(&plan)?);
+                    } else {
+                        print!("{}", tandem::routing_cli::render_plan(&plan));
+                    }
+                }
+                None => {
+                    let staffing = tandem_routing::erlang::staffing(&target)?;
+                    if *json {
+                        println!("{}", serde_json::to_string_pretty(&staffing)?);
+                    } else {
+                        print!("{}", tandem::routing_cli::render_staffing(&target, &staffing));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Routing { agents, queues, waiting, steps, json } } => {
+            tandem::bench_routing::run(*agents, *queues, *waiting, *steps, *json).map(|_| ())
         }
         Command::Bench { command: BenchCommand::Nlp { messages, rounds, json } } => {
             tandem::bench_nlp::run(*messages, *rounds, *json).map(|_| ())

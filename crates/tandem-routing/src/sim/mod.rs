@@ -11,8 +11,10 @@
 //!
 //! Definitions in the report: service level = answered within the queue's target ÷
 //! (answered + abandoned); ASA = mean wait of answered contacts; occupancy = handle and
-//! wrap-up time ÷ staffed time (concurrent chats can take it above 100%). Contacts that
-//! arrive during the warm-up are served but not counted.
+//! wrap-up time ÷ staffed time, each contact weighted by 1 ÷ the agent's capacity on its
+//! channel (a chat of three concurrent ones is a third of the agent), so it is the share of
+//! slots in use and the M/M/N occupancy for voice. Contacts that arrive during the warm-up
+//! are served but not counted.
 
 mod rng;
 
@@ -296,7 +298,8 @@ struct Sim<'a> {
     tallies: Vec<Tally>,
     group_of: Vec<usize>,
     wrap_ms: Vec<Millis>,
-    busy_by_group: Vec<u128>,
+    busy_by_group: Vec<f64>,
+    capacity: Vec<[u16; Channel::ALL.len()]>,
     end: Millis,
     warmup: Millis,
     contacts: u64,
@@ -313,7 +316,7 @@ impl<'a> Sim<'a> {
             config.sticky_window_ms = ms(s).max(0);
         }
         // Simulated agents accept at once; offers never time out.
-        config.offer_timeout_ms = Millis::MAX / 4;
+        config.offer_timeout_ms = None;
         let mut router = Router::new(config).map_err(|e| ScenarioError(e.to_string()))?;
         let mut out = Vec::new();
         for (i, q) in sc.queues.iter().enumerate() {
@@ -352,7 +355,8 @@ impl<'a> Sim<'a> {
             tallies: sc.queues.iter().map(|_| Tally::default()).collect(),
             group_of: Vec::new(),
             wrap_ms: Vec::new(),
-            busy_by_group: vec![0; sc.agents.len()],
+            busy_by_group: vec![0.0; sc.agents.len()],
+            capacity: Vec::new(),
             end: ms(sc.duration_minutes * 60.0),
             warmup: ms(sc.warmup_minutes * 60.0),
             contacts: 0,
@@ -368,6 +372,11 @@ impl<'a> Sim<'a> {
                 let agent = next_agent;
                 next_agent += 1;
                 sim.group_of.push(g);
+                let mut slots = [0u16; 6];
+                for (ch, n) in &capacity {
+                    slots[*ch as usize] = *n;
+                }
+                sim.capacity.push(slots);
                 sim.wrap_ms.push(ms(group.wrap_up_seconds));
                 let on_shift = group.shift.is_none_or(|s| s.start_minute <= 0.0);
                 sim.router
@@ -505,7 +514,8 @@ impl<'a> Sim<'a> {
             }
             Event::Done { agent, queue, channel, started } => {
                 let busy = (now.min(self.end).max(self.warmup) - started.min(self.end).max(self.warmup)).max(0);
-                self.busy_by_group[self.group_of[agent as usize]] += busy as u128;
+                let slots = self.capacity[agent as usize][usize::from(channel)].max(1);
+                self.busy_by_group[self.group_of[agent as usize]] += busy as f64 / f64::from(slots);
                 self.tallies[usize::from(queue)].busy_ms_in_window += busy as u128;
                 let _ = self.router.release(agent, Channel::ALL[usize::from(channel)], now, &mut self.out);
             }
@@ -600,10 +610,10 @@ impl<'a> Sim<'a> {
             .map(|(g, group)| GroupReport {
                 name: group.name.clone(),
                 agents: agents_by_group[g],
-                occupancy: ratio(self.busy_by_group[g] as f64, staffed_by_group[g]),
+                occupancy: ratio(self.busy_by_group[g], staffed_by_group[g]),
             })
             .collect();
-        let occupancy = ratio(self.busy_by_group.iter().map(|b| *b as f64).sum(), staffed_by_group.iter().sum());
+        let occupancy = ratio(self.busy_by_group.iter().sum(), staffed_by_group.iter().sum());
         Report {
             seed: self.sc.seed,
             queues,

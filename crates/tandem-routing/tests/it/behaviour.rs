@@ -11,7 +11,8 @@ type Out = Vec<Decision<u32, &'static str>>;
 
 fn router() -> R {
     let mut r =
-        R::new(RouterConfig { offer_timeout_ms: 20_000, sticky_window_ms: 30_000, ..RouterConfig::default() }).unwrap();
+        R::new(RouterConfig { offer_timeout_ms: Some(20_000), sticky_window_ms: 30_000, ..RouterConfig::default() })
+            .unwrap();
     let mut out = Out::new();
     r.upsert_queue(
         QueueSpec {

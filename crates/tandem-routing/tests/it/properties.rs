@@ -222,7 +222,7 @@ proptest! {
         ops in prop::collection::vec(op(), 1..80),
     ) {
         let mut router: Router<usize, usize, u32> =
-            Router::new(RouterConfig { offer_timeout_ms: 20_000, sticky_window_ms: 15_000, ..RouterConfig::default() })
+            Router::new(RouterConfig { offer_timeout_ms: Some(20_000), sticky_window_ms: 15_000, ..RouterConfig::default() })
                 .unwrap();
         let mut world = World {
             agents: agents.clone(),

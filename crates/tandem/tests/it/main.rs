@@ -6,4 +6,5 @@
 mod cli;
 mod durability;
 mod nlp_floors;
+mod planning;
 mod support;
