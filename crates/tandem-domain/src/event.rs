@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AgentId, AgentState, Author, Channel, ConversationId, ConversationStatus, CustomerId, EventId, Identity, MessageId,
-    MessageKind, Owner, Priority, QueueId, Tag, Timestamp, WorkspaceId,
+    MessageKind, OfferId, Owner, Priority, QueueId, Tag, Timestamp, WorkspaceId,
 };
 
 /// What happened.
@@ -80,6 +80,42 @@ pub enum DomainEvent {
     QueueCreated {
         queue_id: QueueId,
     },
+    QueueUpdated {
+        queue_id: QueueId,
+    },
+    /// Routing offered the conversation to an agent; `rule` and `score` say why.
+    OfferMade {
+        offer_id: OfferId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+        queue_id: QueueId,
+        rule: String,
+        score: serde_json::Value,
+        expires_at: Option<Timestamp>,
+    },
+    OfferAccepted {
+        offer_id: OfferId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+    },
+    OfferDeclined {
+        offer_id: OfferId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+    },
+    OfferTimedOut {
+        offer_id: OfferId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+    },
+    /// The offer ended without an answer: the conversation left the queue, or the
+    /// service restarted.
+    OfferWithdrawn {
+        offer_id: OfferId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+        reason: String,
+    },
 }
 
 /// The stable name of an event type, as stored in the log's `kind` column.
@@ -102,6 +138,12 @@ impl DomainEvent {
             Self::AgentCreated { .. } => "agent_created",
             Self::AgentStateChanged { .. } => "agent_state_changed",
             Self::QueueCreated { .. } => "queue_created",
+            Self::QueueUpdated { .. } => "queue_updated",
+            Self::OfferMade { .. } => "offer_made",
+            Self::OfferAccepted { .. } => "offer_accepted",
+            Self::OfferDeclined { .. } => "offer_declined",
+            Self::OfferTimedOut { .. } => "offer_timed_out",
+            Self::OfferWithdrawn { .. } => "offer_withdrawn",
         }
     }
 }
@@ -170,6 +212,15 @@ impl StoredEvent {
     pub fn visible_to_agent(&self, agent_id: AgentId, role: crate::Role) -> bool {
         if role >= crate::Role::Supervisor {
             return true;
+        }
+        // An offer is for the agent it was made to.
+        if let DomainEvent::OfferMade { agent_id: to, .. }
+        | DomainEvent::OfferAccepted { agent_id: to, .. }
+        | DomainEvent::OfferDeclined { agent_id: to, .. }
+        | DomainEvent::OfferTimedOut { agent_id: to, .. }
+        | DomainEvent::OfferWithdrawn { agent_id: to, .. } = self.event
+        {
+            return to == agent_id;
         }
         if let DomainEvent::OwnerChanged { from: Owner::Agent(previous), .. } = self.event
             && previous == agent_id

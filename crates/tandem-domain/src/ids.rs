@@ -85,6 +85,10 @@ id_type!(
     /// An API key.
     ApiKeyId
 );
+id_type!(
+    /// A routing offer: one conversation proposed to one agent.
+    OfferId
+);
 
 #[cfg(test)]
 mod tests {

@@ -29,10 +29,10 @@ pub use conversation::{Command, Conversation, ConversationStatus, Owner, Priorit
 pub use customer::{Customer, Tier};
 pub use event::{DomainEvent, EventKind, StoredEvent};
 pub use identity::{Identity, IdentityKind};
-pub use ids::{AgentId, ApiKeyId, ConversationId, CustomerId, EventId, MessageId, QueueId, WorkspaceId};
+pub use ids::{AgentId, ApiKeyId, ConversationId, CustomerId, EventId, MessageId, OfferId, QueueId, WorkspaceId};
 pub use ingest::{ContinuityPolicy, InboundMessage, IngestPlan};
 pub use message::{Attachment, Author, Body, Message, MessageKind};
-pub use queue::Queue;
+pub use queue::{OverflowRule, Queue, QueueRouting};
 pub use text::ValidationError;
 pub use time::Timestamp;
 pub use understanding::{FrustrationSignal, Polarity, SentimentTrajectory, Understanding};

@@ -5,8 +5,8 @@ use tandem_domain::customer::parse_language;
 use tandem_domain::queue::parse_queue_name;
 use tandem_domain::text::bounded_text;
 use tandem_domain::{
-    Agent, AgentId, AgentState, ApiKeyId, DomainEvent, Identity, Queue, QueueId, Skill, Slug, StoredEvent,
-    ValidationError, Workspace, WorkspaceId,
+    Agent, AgentId, AgentState, ApiKeyId, DomainEvent, Identity, Queue, QueueId, QueueRouting, Skill, Slug,
+    StoredEvent, ValidationError, Workspace, WorkspaceId,
 };
 use tandem_store::{ApiKeyRecord, ChatVisitorRecord, SessionRecord, StoreError};
 
@@ -152,6 +152,7 @@ impl Engine {
         );
         let events = self.store.create_agent(&agent, &password_hash, vec![event]).await?;
         self.publish(&events).await;
+        self.sync_agent(&agent).await;
         Ok(agent)
     }
 
@@ -209,11 +210,29 @@ impl Engine {
         }
         let (agent, events) = self.store.set_agent_state(actor.workspace_id(), agent_id, state, self.now()).await?;
         self.publish(&events).await;
+        self.sync_agent(&agent).await;
         Ok(agent)
     }
 
     pub async fn create_queue(&self, workspace_id: WorkspaceId, name: &str) -> EngineResult<Queue> {
-        let queue = Queue { id: QueueId::new(), workspace_id, name: parse_queue_name(name)?, created_at: self.now() };
+        self.create_routed_queue(workspace_id, name, QueueRouting::default()).await
+    }
+
+    /// Creates a queue with routing settings.
+    pub async fn create_routed_queue(
+        &self,
+        workspace_id: WorkspaceId,
+        name: &str,
+        routing: QueueRouting,
+    ) -> EngineResult<Queue> {
+        routing.validate()?;
+        let queue = Queue {
+            id: QueueId::new(),
+            workspace_id,
+            name: parse_queue_name(name)?,
+            routing: normalised_routing(routing)?,
+            created_at: self.now(),
+        };
         let event = StoredEvent::for_workspace(
             workspace_id,
             DomainEvent::QueueCreated { queue_id: queue.id },
@@ -221,6 +240,32 @@ impl Engine {
         );
         let events = self.store.create_queue(&queue, vec![event]).await?;
         self.publish(&events).await;
+        self.sync_queue(&queue).await;
+        Ok(queue)
+    }
+
+    /// Renames a queue or changes its routing (admins).
+    pub async fn update_queue(
+        &self,
+        actor: Actor,
+        id: QueueId,
+        name: Option<&str>,
+        routing: Option<QueueRouting>,
+    ) -> EngineResult<Queue> {
+        actor.require(Role::Admin)?;
+        let mut queue = self.store.queue(actor.workspace_id(), id).await?;
+        if let Some(name) = name {
+            queue.name = parse_queue_name(name)?;
+        }
+        if let Some(routing) = routing {
+            routing.validate()?;
+            queue.routing = normalised_routing(routing)?;
+        }
+        let event =
+            StoredEvent::for_workspace(queue.workspace_id, DomainEvent::QueueUpdated { queue_id: id }, self.now());
+        let events = self.store.update_queue(&queue, vec![event]).await?;
+        self.publish(&events).await;
+        self.sync_queue(&queue).await;
         Ok(queue)
     }
 
@@ -258,4 +303,15 @@ impl Engine {
             other => other.into(),
         })
     }
+}
+
+/// Skills checked and lowercased, languages lowercased.
+fn normalised_routing(mut routing: QueueRouting) -> EngineResult<QueueRouting> {
+    routing.required_skills = routing
+        .required_skills
+        .iter()
+        .map(|s| tandem_domain::Skill::parse(&s.name, s.level))
+        .collect::<Result<_, _>>()?;
+    routing.language = routing.language.map(|l| l.to_lowercase());
+    Ok(routing)
 }

@@ -61,7 +61,7 @@ fn system_note(conversation: &Conversation, text: String, now: Timestamp) -> Mes
 }
 
 /// The agent a command is done as: the logged-in agent, or the one an API key names.
-fn acting_agent(actor: Actor, named: Option<AgentId>) -> EngineResult<AgentId> {
+pub(crate) fn acting_agent(actor: Actor, named: Option<AgentId>) -> EngineResult<AgentId> {
     match (actor.agent_id(), named) {
         (Some(me), None) => Ok(me),
         (Some(me), Some(named)) if me == named => Ok(me),
@@ -109,6 +109,7 @@ impl Engine {
             match self.store.save_conversation(change).await {
                 Ok(stored) => {
                     self.publish(&stored).await;
+                    self.sync_routing(&conversation).await;
                     return Ok((conversation, planned.messages));
                 }
                 Err(StoreError::Conflict(_)) if attempt < RETRIES => {

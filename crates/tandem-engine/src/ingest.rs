@@ -36,6 +36,9 @@ impl Engine {
             "ingested"
         );
         self.publish(&outcome.events).await;
+        if !outcome.replayed {
+            self.sync_routing(&outcome.conversation).await;
+        }
         if let (Some(queue), Some(understanding), false) =
             (&self.refiner, &outcome.message.understanding, outcome.replayed)
         {

@@ -16,6 +16,7 @@ mod customers;
 mod error;
 mod ingest;
 mod refine;
+mod routing;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub use commands::AssignTarget;
 pub use customers::CustomerEdit;
 pub use error::EngineError;
 pub use ingest::InboundRequest;
+pub use routing::{QueueStaffing, RoutingConfig, WaitingConversation};
 
 /// Shorthand for engine results.
 pub type EngineResult<T> = Result<T, EngineError>;
@@ -58,11 +60,27 @@ pub struct Engine {
     config: Arc<EngineConfig>,
     enricher: Option<Arc<tandem_nlp::enrich::Enricher>>,
     refiner: Option<tokio::sync::mpsc::Sender<refine::RefineJob>>,
+    routing: Arc<routing::Routing>,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>, config: EngineConfig) -> Self {
-        Self { store, bus, clock: Arc::new(SystemClock), config: Arc::new(config), enricher: None, refiner: None }
+        Self {
+            store,
+            bus,
+            clock: Arc::new(SystemClock),
+            config: Arc::new(config),
+            enricher: None,
+            refiner: None,
+            routing: Arc::new(routing::Routing::new(RoutingConfig::default())),
+        }
+    }
+
+    /// Replaces the routing settings (before any routing happens).
+    #[must_use]
+    pub fn with_routing(mut self, config: RoutingConfig) -> Self {
+        self.routing = Arc::new(routing::Routing::new(config));
+        self
     }
 
     /// Understands every inbound message (language, PII, sentiment, intent, entities)

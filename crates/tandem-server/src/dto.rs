@@ -308,12 +308,230 @@ impl From<&Agent> for AgentDto {
 pub struct QueueDto {
     pub id: Uuid,
     pub name: String,
+    pub routing: QueueRoutingDto,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<&Queue> for QueueDto {
     fn from(q: &Queue) -> Self {
-        Self { id: q.id.as_uuid(), name: q.name.clone(), created_at: q.created_at }
+        Self { id: q.id.as_uuid(), name: q.name.clone(), routing: (&q.routing).into(), created_at: q.created_at }
+    }
+}
+
+/// How a queue's conversations are routed.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRoutingDto {
+    /// Skills an agent needs, each with a minimum level 1–5.
+    #[serde(default)]
+    pub required_skills: Vec<SkillRequestDto>,
+    /// Agents must speak it; without it, the conversation's language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Added to every conversation's priority in this queue.
+    #[serde(default)]
+    pub priority: i32,
+    /// Service-level target: this share answered within `sla_seconds` (default 0.8).
+    #[serde(default = "default_sla_target")]
+    pub sla_target: f64,
+    #[serde(default = "default_sla_seconds")]
+    pub sla_seconds: u32,
+    /// Requirements relaxed step by step while a conversation waits.
+    #[serde(default)]
+    pub overflow: Vec<OverflowDto>,
+}
+
+fn default_sla_target() -> f64 {
+    0.8
+}
+
+fn default_sla_seconds() -> u32 {
+    20
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkillRequestDto {
+    pub name: String,
+    pub level: u8,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverflowDto {
+    pub after_seconds: u32,
+    pub relax_levels: u8,
+    #[serde(default)]
+    pub any_language: bool,
+}
+
+impl From<&tandem_domain::QueueRouting> for QueueRoutingDto {
+    fn from(r: &tandem_domain::QueueRouting) -> Self {
+        Self {
+            required_skills: r
+                .required_skills
+                .iter()
+                .map(|s| SkillRequestDto { name: s.name.clone(), level: s.level })
+                .collect(),
+            language: r.language.clone(),
+            priority: r.priority,
+            sla_target: r.sla_target,
+            sla_seconds: r.sla_seconds,
+            overflow: r
+                .overflow
+                .iter()
+                .map(|o| OverflowDto {
+                    after_seconds: o.after_seconds,
+                    relax_levels: o.relax_levels,
+                    any_language: o.any_language,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl QueueRoutingDto {
+    pub fn into_domain(self) -> tandem_domain::QueueRouting {
+        tandem_domain::QueueRouting {
+            required_skills: self
+                .required_skills
+                .into_iter()
+                .map(|s| tandem_domain::Skill { name: s.name, level: s.level })
+                .collect(),
+            language: self.language,
+            priority: self.priority,
+            sla_target: self.sla_target,
+            sla_seconds: self.sla_seconds,
+            overflow: self
+                .overflow
+                .into_iter()
+                .map(|o| tandem_domain::OverflowRule {
+                    after_seconds: o.after_seconds,
+                    relax_levels: o.relax_levels,
+                    any_language: o.any_language,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateQueueRequest {
+    pub name: Option<String>,
+    pub routing: Option<QueueRoutingDto>,
+}
+
+/// A routing decision: a conversation offered to an agent, why, and how it ended.
+#[derive(Serialize, ToSchema)]
+pub struct OfferDto {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub agent_id: Uuid,
+    pub queue_id: Uuid,
+    /// `best`, `overflow_step_N`, `sticky` or `direct_transfer`.
+    pub rule: String,
+    /// Class and effective priority, skill fit, agent load and wait at decision time.
+    #[schema(value_type = Object)]
+    pub score: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `pending`, `accepted`, `declined`, `timed_out` or `withdrawn`.
+    pub status: &'static str,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<&tandem_store::OfferRecord> for OfferDto {
+    fn from(o: &tandem_store::OfferRecord) -> Self {
+        Self {
+            id: o.id.as_uuid(),
+            conversation_id: o.conversation_id.as_uuid(),
+            agent_id: o.agent_id.as_uuid(),
+            queue_id: o.queue_id.as_uuid(),
+            rule: o.rule.clone(),
+            score: o.score.clone(),
+            created_at: o.created_at,
+            expires_at: o.expires_at,
+            status: o.status.as_str(),
+            decided_at: o.decided_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OfferActionRequest {
+    /// With an API key: the agent this is done as.
+    pub agent_id: Option<Uuid>,
+}
+
+/// A conversation waiting in a queue.
+#[derive(Serialize, ToSchema)]
+pub struct WaitingDto {
+    pub conversation_id: Uuid,
+    /// Set while an offer to this agent is open.
+    pub offered_to: Option<Uuid>,
+}
+
+/// Erlang-C performance at a number of agents.
+#[derive(Serialize, ToSchema)]
+pub struct PerformanceDto {
+    pub agents: u32,
+    pub service_level: f64,
+    pub asa_seconds: Option<f64>,
+    pub occupancy: f64,
+    pub wait_probability: f64,
+}
+
+impl From<&tandem_routing::erlang::Performance> for PerformanceDto {
+    fn from(p: &tandem_routing::erlang::Performance) -> Self {
+        Self {
+            agents: p.agents,
+            service_level: p.service_level,
+            asa_seconds: p.asa_seconds.is_finite().then_some(p.asa_seconds),
+            occupancy: p.occupancy,
+            wait_probability: p.wait_probability,
+        }
+    }
+}
+
+/// A queue's staffing need from its recent arrivals.
+#[derive(Serialize, ToSchema)]
+pub struct QueueStaffingDto {
+    pub queue_id: Uuid,
+    pub name: String,
+    pub arrivals: u64,
+    pub arrivals_per_hour: f64,
+    pub waiting: usize,
+    pub aht_seconds: f64,
+    pub sla_target: f64,
+    pub sla_seconds: f64,
+    pub traffic_erlangs: f64,
+    /// Agents needed on contacts.
+    pub agents: u32,
+    /// Agents to schedule with shrinkage.
+    pub scheduled: u32,
+    pub at_agents: PerformanceDto,
+    pub one_below: Option<PerformanceDto>,
+}
+
+impl From<&tandem_engine::QueueStaffing> for QueueStaffingDto {
+    fn from(q: &tandem_engine::QueueStaffing) -> Self {
+        Self {
+            queue_id: q.queue_id.as_uuid(),
+            name: q.name.clone(),
+            arrivals: q.arrivals,
+            arrivals_per_hour: q.arrivals_per_hour,
+            waiting: q.waiting,
+            aht_seconds: q.target.aht_seconds,
+            sla_target: q.target.service_level,
+            sla_seconds: q.target.target_seconds,
+            traffic_erlangs: q.staffing.traffic_erlangs,
+            agents: q.staffing.agents,
+            scheduled: q.staffing.scheduled,
+            at_agents: (&q.staffing.at_agents).into(),
+            one_below: q.staffing.one_below.as_ref().map(PerformanceDto::from),
+        }
     }
 }
 
@@ -495,6 +713,7 @@ pub struct AgentStateRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateQueueRequest {
     pub name: String,
+    pub routing: Option<QueueRoutingDto>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -33,7 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::metrics::Metrics;
-use crate::routes::{agents, auth, chat, conversations, customers, events, messages, ops};
+use crate::routes::{agents, auth, chat, conversations, customers, events, messages, ops, routing};
 
 /// Server behaviour set from configuration.
 #[derive(Clone, Debug)]
@@ -73,6 +73,7 @@ impl AppState {
         (name = "conversations", description = "Conversations and their lifecycle"),
         (name = "customers", description = "Customers, identities, merges and timelines"),
         (name = "agents", description = "Agents, queues and API keys"),
+        (name = "routing", description = "Offers, waiting lists, routing audit and staffing"),
         (name = "auth", description = "Agent sessions"),
         (name = "chat", description = "The web-chat visitor's side"),
         (name = "events", description = "The event log"),
@@ -125,6 +126,12 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agents::list, agents::create))
         .routes(routes!(agents::set_state))
         .routes(routes!(agents::list_queues, agents::create_queue))
+        .routes(routes!(agents::update_queue))
+        .routes(routes!(routing::waiting))
+        .routes(routes!(routing::accept))
+        .routes(routes!(routing::decline))
+        .routes(routes!(routing::list))
+        .routes(routes!(routing::staffing))
         .routes(routes!(agents::create_api_key))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))

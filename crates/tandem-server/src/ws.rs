@@ -74,6 +74,8 @@ async fn agent_frame(state: &AppState, event: &StoredEvent) -> Option<Utf8Bytes>
 enum AgentCommand {
     Ping,
     SetState { state: String },
+    AcceptOffer { offer_id: uuid::Uuid },
+    DeclineOffer { offer_id: uuid::Uuid },
 }
 
 async fn agent_command(state: &AppState, actor: Actor, text: &str) -> serde_json::Value {
@@ -90,6 +92,24 @@ async fn agent_command(state: &AppState, actor: Actor, text: &str) -> serde_json
             match result {
                 Ok(agent) => json!({ "type": "state", "state": agent.state.as_str() }),
                 Err(e) => json!({ "type": "error", "code": e.code, "message": e.message }),
+            }
+        }
+        Ok(AgentCommand::AcceptOffer { offer_id }) => {
+            match state.engine.accept_offer(actor, tandem_domain::OfferId::from_uuid(offer_id), None).await {
+                Ok(c) => json!({ "type": "offer_accepted", "offer_id": offer_id, "conversation_id": c.id.as_uuid() }),
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    json!({ "type": "error", "code": e.code, "message": e.message })
+                }
+            }
+        }
+        Ok(AgentCommand::DeclineOffer { offer_id }) => {
+            match state.engine.decline_offer(actor, tandem_domain::OfferId::from_uuid(offer_id), None).await {
+                Ok(_) => json!({ "type": "offer_declined", "offer_id": offer_id }),
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    json!({ "type": "error", "code": e.code, "message": e.message })
+                }
             }
         }
         Err(e) => json!({ "type": "error", "code": "bad_request", "message": format!("unknown command: {e}") }),
@@ -234,7 +254,7 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
                             }
                             Err(e) => json!({ "type": "error", "code": e.code, "message": e.message }),
                         },
-                        Err(e) => json!({ "type": "error", "code": "bad_request", "message": format!("unknown command: {e}") }),
+        Err(e) => json!({ "type": "error", "code": "bad_request", "message": format!("unknown command: {e}") }),
                     };
                     if socket.send(WsMessage::Text(reply.to_string().into())).await.is_err() {
                         break;

@@ -20,13 +20,14 @@ pub mod sqlite;
 use async_trait::async_trait;
 use tandem_domain::{
     Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    MessageId, OfferId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId,
+    ingest::ContinuityPolicy,
 };
 
 pub use error::StoreError;
 pub use records::{
     ApiKeyRecord, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    OwnerFilter, SessionRecord, Timeline,
+    OfferRecord, OfferStatus, OwnerFilter, RoutingEntry, SessionRecord, Timeline,
 };
 
 /// Shorthand for store results.
@@ -98,6 +99,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_queue(&self, queue: &Queue, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>>;
     async fn queue(&self, workspace: WorkspaceId, id: QueueId) -> StoreResult<Queue>;
     async fn list_queues(&self, workspace: WorkspaceId) -> StoreResult<Vec<Queue>>;
+    /// Replaces a queue's name and routing; `Conflict` if the new name is taken.
+    async fn update_queue(&self, queue: &Queue, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>>;
 
     // --- customers -------------------------------------------------------------------
 
@@ -159,6 +162,58 @@ pub trait Store: Send + Sync + 'static {
     /// Saves a conversation changed by a command, with new messages and events, if its
     /// stored version is still `expected_version` (else `Conflict`).
     async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>>;
+
+    // --- routing ---------------------------------------------------------------------
+
+    /// Every workspace (the routing service loads each at start).
+    async fn workspace_ids(&self) -> StoreResult<Vec<WorkspaceId>>;
+    /// Records that a conversation entered a queue. If it already has an open entry, that
+    /// entry is kept and returned (idempotent); else the new one is stored with its `seq`.
+    async fn open_routing_entry(&self, entry: &RoutingEntry) -> StoreResult<RoutingEntry>;
+    /// Ends the conversation's open entry (`outcome`: answered, left); no entry is fine.
+    async fn close_routing_entry(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+        outcome: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Open entries, in the order they entered (`seq`).
+    async fn open_routing_entries(&self, workspace: WorkspaceId) -> StoreResult<Vec<RoutingEntry>>;
+    /// Entries per queue that entered at or after `since` (arrivals for staffing).
+    async fn routing_arrivals(&self, workspace: WorkspaceId, since: Timestamp) -> StoreResult<Vec<(QueueId, u64)>>;
+    /// Stores a new (pending) offer with its events.
+    async fn record_offer(&self, offer: &OfferRecord, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>>;
+    /// Ends a pending offer as declined, timed out or withdrawn; `Conflict` if it is no
+    /// longer pending.
+    async fn settle_offer(
+        &self,
+        workspace: WorkspaceId,
+        offer: OfferId,
+        status: OfferStatus,
+        at: Timestamp,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// Accepts a pending offer made to `agent` and saves the conversation change (owner
+    /// to the agent) and closes its routing entry, all in one transaction. `Conflict` if
+    /// the offer is no longer pending (another accept won) or the conversation changed.
+    async fn accept_offer(
+        &self,
+        workspace: WorkspaceId,
+        offer: OfferId,
+        agent: AgentId,
+        at: Timestamp,
+        change: ConversationChange,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    async fn offer(&self, workspace: WorkspaceId, offer: OfferId) -> StoreResult<OfferRecord>;
+    /// Offers, newest first: of one conversation, or with one status, or all; at most `limit`.
+    async fn offers(
+        &self,
+        workspace: WorkspaceId,
+        conversation: Option<ConversationId>,
+        status: Option<OfferStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OfferRecord>>;
 
     // --- event log -------------------------------------------------------------------
 

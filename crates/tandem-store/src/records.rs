@@ -2,8 +2,8 @@
 //! the argument and result types of [`crate::Store`] methods.
 
 use tandem_domain::{
-    AgentId, ApiKeyId, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId, Message, Owner,
-    QueueId, StoredEvent, Timestamp, WorkspaceId, agent::Role,
+    AgentId, ApiKeyId, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId, Message,
+    OfferId, Owner, QueueId, StoredEvent, Timestamp, WorkspaceId, agent::Role,
 };
 
 /// An API key. Only the SHA-256 of the secret is kept; `prefix` helps people tell keys
@@ -113,4 +113,63 @@ pub struct Timeline {
     pub conversations: Vec<Conversation>,
     /// Every message of those conversations, oldest first.
     pub messages: Vec<Message>,
+}
+
+/// A conversation's stay in a routing queue, from entering it to leaving it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoutingEntry {
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub queue_id: QueueId,
+    pub class_priority: i32,
+    /// When it started waiting for a person (a transfer between queues keeps it).
+    pub arrived_at: Timestamp,
+    /// Entry order, assigned by the store (0 before it is stored).
+    pub seq: i64,
+}
+
+/// How an offer ended (or that it has not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferStatus {
+    Pending,
+    Accepted,
+    Declined,
+    TimedOut,
+    Withdrawn,
+}
+
+impl OfferStatus {
+    pub const ALL: [OfferStatus; 5] = [Self::Pending, Self::Accepted, Self::Declined, Self::TimedOut, Self::Withdrawn];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::TimedOut => "timed_out",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// A routing decision: one conversation offered to one agent, with the rule and scores
+/// behind it, and how it ended. Kept for audit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OfferRecord {
+    pub id: OfferId,
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub agent_id: AgentId,
+    pub queue_id: QueueId,
+    pub rule: String,
+    pub score: serde_json::Value,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub status: OfferStatus,
+    pub decided_at: Option<Timestamp>,
 }

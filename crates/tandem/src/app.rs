@@ -80,6 +80,9 @@ pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
 
 /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    // Restores every workspace's queues (in their original order) and runs offer
+    // timeouts and overflow steps.
+    let _routing = state.engine.start_routing().await.context("starting routing")?;
     let router = tandem_server::router(state);
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("the HTTP server failed")
 }

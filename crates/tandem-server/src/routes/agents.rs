@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::dto::{
     AgentDto, AgentStateRequest, ApiKeyCreated, CreateAgentRequest, CreateApiKeyRequest, CreateQueueRequest, QueueDto,
+    UpdateQueueRequest,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
@@ -82,8 +83,29 @@ pub async fn create_queue(
     ApiJson(request): ApiJson<CreateQueueRequest>,
 ) -> Result<(StatusCode, Json<QueueDto>), ApiError> {
     actor.require(Role::Admin)?;
-    let queue = state.engine.create_queue(actor.workspace_id(), &request.name).await?;
+    let routing = request.routing.map(|r| r.into_domain()).unwrap_or_default();
+    let queue = state.engine.create_routed_queue(actor.workspace_id(), &request.name, routing).await?;
     Ok((StatusCode::CREATED, Json((&queue).into())))
+}
+
+/// Rename a queue or change its routing: required skills, language, priority, SLA target,
+/// overflow steps (admins and API keys).
+#[utoipa::path(patch, path = "/api/v1/queues/{id}", tag = "agents",
+    params(("id" = Uuid, Path, description = "Queue id")), request_body = UpdateQueueRequest,
+    responses((status = 200, body = QueueDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = []), ("session" = [])))]
+pub async fn update_queue(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<UpdateQueueRequest>,
+) -> Result<Json<QueueDto>, ApiError> {
+    let routing = request.routing.map(|r| r.into_domain());
+    let queue = state
+        .engine
+        .update_queue(actor, tandem_domain::QueueId::from_uuid(id), request.name.as_deref(), routing)
+        .await?;
+    Ok(Json((&queue).into()))
 }
 
 /// Create an API key (admins and API keys). The secret is returned once.

@@ -9,3 +9,4 @@ pub mod customers;
 pub mod events;
 pub mod messages;
 pub mod ops;
+pub mod routing;

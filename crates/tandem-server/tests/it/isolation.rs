@@ -29,6 +29,14 @@ async fn no_endpoint_crosses_workspaces() {
         Some(json!({ "body": "A visitor secret" }).to_string()),
     )
     .await;
+    // A's conversation queued and offered to Ann.
+    app.call(&ka, Method::PUT, &format!("/api/v1/agents/{}/state", ann.id), Some(json!({ "state": "available" })))
+        .await;
+    app.post(&ka, &format!("/api/v1/conversations/{conv_a}/assign"), json!({ "queue_id": queue_a })).await;
+    let offer_a = app.get(&ka, &format!("/api/v1/offers?conversation_id={conv_a}")).await.json[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Workspace B's own things to aim with.
     let bob = app.agent(app.b.workspace.id, "bob@globex.test", Role::Admin).await;
     let queue_b = app.post(&kb, "/api/v1/queues", json!({ "name": "Billing" })).await;
@@ -144,6 +152,30 @@ async fn no_endpoint_crosses_workspaces() {
     let queues = app.get(&kb, "/api/v1/queues").await.json;
     assert!(!queues.to_string().contains(queue_a.as_str().unwrap()));
     cover("post", "/api/v1/queues");
+    let queue_a_id = queue_a.as_str().unwrap();
+    cover("patch", "/api/v1/queues/{id}");
+    not_found(
+        app.call(&kb, Method::PATCH, &format!("/api/v1/queues/{queue_a_id}"), Some(json!({ "name": "Stolen" }))).await,
+        "update A's queue",
+    );
+    cover("get", "/api/v1/queues/{id}/waiting");
+    not_found(app.get(&kb, &format!("/api/v1/queues/{queue_a_id}/waiting")).await, "A's waiting list");
+    cover("get", "/api/v1/offers");
+    no_a(&app.get(&kb, "/api/v1/offers").await.json, "offers");
+    cover("post", "/api/v1/offers/{id}/accept");
+    not_found(
+        app.post(&kb, &format!("/api/v1/offers/{offer_a}/accept"), json!({ "agent_id": bob.id })).await,
+        "accept A's offer",
+    );
+    cover("post", "/api/v1/offers/{id}/decline");
+    not_found(
+        app.post(&kb, &format!("/api/v1/offers/{offer_a}/decline"), json!({ "agent_id": bob.id })).await,
+        "decline A's offer",
+    );
+    cover("get", "/api/v1/routing/staffing");
+    let staffing = app.get(&kb, "/api/v1/routing/staffing").await.json;
+    no_a(&staffing, "staffing");
+    assert!(!staffing.to_string().contains(queue_a_id));
     cover("post", "/api/v1/api-keys");
     let new_key = app.post(&kb, "/api/v1/api-keys", json!({ "name": "second" })).await.json["secret"]
         .as_str()

@@ -6,5 +6,6 @@ mod api;
 mod auth;
 mod bad_input;
 mod isolation;
+mod routing;
 mod support;
 mod websockets;

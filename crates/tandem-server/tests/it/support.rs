@@ -76,10 +76,35 @@ impl TestApp {
         Some(app)
     }
 
+    /// With routing settings (e.g. a short offer timeout).
+    pub async fn with_routing(config: tandem_engine::RoutingConfig) -> Self {
+        Self::build_with(false, Some(config)).await
+    }
+
+    /// Stops this app and starts a new one on the same database, as a restart would.
+    pub async fn restart(self) -> Self {
+        let Self { router, state, a, b, _dir: dir } = self;
+        drop(router);
+        drop(state);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db"))).unwrap();
+        let engine = Engine::new(Arc::new(store), Arc::new(InProcessBus::default()), EngineConfig::default());
+        engine.start_routing().await.unwrap().abort();
+        let state = AppState::new(engine, ServerSettings { body_limit: 64 * 1024, secure_cookies: true });
+        Self { router: tandem_server::router(state.clone()), state, a, b, _dir: dir }
+    }
+
     async fn build(nlp: bool) -> Self {
+        Self::build_with(nlp, None).await
+    }
+
+    async fn build_with(nlp: bool, routing: Option<tandem_engine::RoutingConfig>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db"))).unwrap();
         let mut engine = Engine::new(Arc::new(store), Arc::new(InProcessBus::default()), EngineConfig::default());
+        if let Some(config) = routing {
+            engine = engine.with_routing(config);
+        }
         if nlp {
             engine = engine.with_enricher(Arc::new(tandem_nlp::enrich::Enricher::with_defaults(false).unwrap()));
         }
@@ -143,12 +168,23 @@ impl TestApp {
     }
 
     pub async fn agent(&self, workspace: WorkspaceId, email: &str, role: Role) -> tandem_domain::Agent {
+        self.skilled_agent(workspace, email, role, &[]).await
+    }
+
+    /// An agent with skills (name, level 1–5), speaking English.
+    pub async fn skilled_agent(
+        &self,
+        workspace: WorkspaceId,
+        email: &str,
+        role: Role,
+        skills: &[(&str, u8)],
+    ) -> tandem_domain::Agent {
         let new = NewAgent {
             email: email.into(),
             display_name: email.split('@').next().unwrap().into(),
             role,
             password: PASSWORD.into(),
-            skills: vec![],
+            skills: skills.iter().map(|(n, l)| (n.to_string(), *l)).collect(),
             languages: vec!["en".into()],
         };
         self.engine().create_agent(workspace, new).await.unwrap()

@@ -16,13 +16,14 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tandem_domain::{
     Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    MessageId, OfferId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId,
+    ingest::ContinuityPolicy,
 };
 use tokio_postgres::NoTls;
 
 use crate::{
     ApiKeyRecord, Backend, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    SessionRecord, Store, StoreError, StoreResult, Timeline,
+    OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, Timeline,
 };
 
 pub use ops::db_error;
@@ -222,6 +223,15 @@ impl Store for PostgresStore {
         ops::list_queues(&client, workspace).await
     }
 
+    async fn update_queue(&self, queue: &Queue, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::update_queue(&tx, queue).await {
+                Ok(()) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     async fn customer(&self, workspace: WorkspaceId, id: CustomerId) -> StoreResult<Customer> {
         let client = self.client().await?;
         ops::customer(&client, workspace, id).await
@@ -310,6 +320,93 @@ impl Store for PostgresStore {
 
     async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>> {
         transaction!(self, retry = false, |tx| ops::save_conversation(&tx, change.clone()).await)
+    }
+
+    async fn workspace_ids(&self) -> StoreResult<Vec<WorkspaceId>> {
+        let client = self.client().await?;
+        ops::workspace_ids(&client).await
+    }
+
+    async fn open_routing_entry(&self, entry: &RoutingEntry) -> StoreResult<RoutingEntry> {
+        let client = self.client().await?;
+        ops::open_routing_entry(&client, entry, tandem_domain::time::now()).await
+    }
+
+    async fn close_routing_entry(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+        outcome: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::close_routing_entry(&client, workspace, conversation, outcome, at).await
+    }
+
+    async fn open_routing_entries(&self, workspace: WorkspaceId) -> StoreResult<Vec<RoutingEntry>> {
+        let client = self.client().await?;
+        ops::open_routing_entries(&client, workspace).await
+    }
+
+    async fn routing_arrivals(&self, workspace: WorkspaceId, since: Timestamp) -> StoreResult<Vec<(QueueId, u64)>> {
+        let client = self.client().await?;
+        ops::routing_arrivals(&client, workspace, since).await
+    }
+
+    async fn record_offer(&self, offer: &OfferRecord, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::record_offer(&tx, offer).await {
+                Ok(()) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn settle_offer(
+        &self,
+        workspace: WorkspaceId,
+        offer: OfferId,
+        status: OfferStatus,
+        at: Timestamp,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        if status == OfferStatus::Pending || status == OfferStatus::Accepted {
+            return Err(StoreError::Other("settle_offer ends an offer; use accept_offer to accept".into()));
+        }
+        transaction!(self, retry = false, |tx| {
+            match ops::settle_offer(&tx, workspace, offer, None, status, at).await {
+                Ok(_) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn accept_offer(
+        &self,
+        workspace: WorkspaceId,
+        offer: OfferId,
+        agent: AgentId,
+        at: Timestamp,
+        change: ConversationChange,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| ops::accept_offer(&tx, workspace, offer, agent, at, change.clone())
+            .await)
+    }
+
+    async fn offer(&self, workspace: WorkspaceId, offer: OfferId) -> StoreResult<OfferRecord> {
+        let client = self.client().await?;
+        ops::offer_record(&client, workspace, offer).await
+    }
+
+    async fn offers(
+        &self,
+        workspace: WorkspaceId,
+        conversation: Option<ConversationId>,
+        status: Option<OfferStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OfferRecord>> {
+        let client = self.client().await?;
+        ops::offers(&client, workspace, conversation, status, limit).await
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

@@ -4,16 +4,16 @@
 use serde::de::DeserializeOwned;
 use tandem_domain::{
     Agent, AgentId, AgentState, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId,
-    EventId, Identity, IdentityKind, Message, MessageId, MessageKind, Priority, Queue, QueueId, Slug, StoredEvent,
-    Tier, Workspace, WorkspaceId, agent::Role, time,
+    EventId, Identity, IdentityKind, Message, MessageId, MessageKind, OfferId, Priority, Queue, QueueId, Slug,
+    StoredEvent, Tier, Workspace, WorkspaceId, agent::Role, time,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, Json};
 use uuid::Uuid;
 
 use super::ops::db_error;
-use crate::StoreResult;
 use crate::codec::{author_from_columns, corrupt, owner_from_columns, parse_enum};
+use crate::{OfferRecord, OfferStatus, RoutingEntry, StoreResult};
 
 pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> StoreResult<T> {
     row.try_get(idx).map_err(db_error)
@@ -66,7 +66,7 @@ pub(super) fn agent(row: &Row) -> StoreResult<Agent> {
     })
 }
 
-pub(super) const QUEUE_COLUMNS: &str = "id, workspace_id, name, created_at";
+pub(super) const QUEUE_COLUMNS: &str = "id, workspace_id, name, created_at, routing";
 
 pub(super) fn queue(row: &Row) -> StoreResult<Queue> {
     Ok(Queue {
@@ -74,6 +74,41 @@ pub(super) fn queue(row: &Row) -> StoreResult<Queue> {
         workspace_id: WorkspaceId::from_uuid(get(row, 1)?),
         name: get(row, 2)?,
         created_at: at(row, 3)?,
+        routing: json(row, 4)?,
+    })
+}
+
+pub(super) const ROUTING_ENTRY_COLUMNS: &str =
+    "workspace_id, conversation_id, queue_id, class_priority, arrived_at, seq";
+
+pub(super) fn routing_entry(row: &Row) -> StoreResult<RoutingEntry> {
+    Ok(RoutingEntry {
+        workspace_id: WorkspaceId::from_uuid(get(row, 0)?),
+        conversation_id: ConversationId::from_uuid(get(row, 1)?),
+        queue_id: QueueId::from_uuid(get(row, 2)?),
+        class_priority: get(row, 3)?,
+        arrived_at: at(row, 4)?,
+        seq: get(row, 5)?,
+    })
+}
+
+pub(super) const OFFER_COLUMNS: &str =
+    "id, workspace_id, conversation_id, agent_id, queue_id, rule, score, created_at, expires_at, status, decided_at";
+
+pub(super) fn offer(row: &Row) -> StoreResult<OfferRecord> {
+    let status: &str = get(row, 9)?;
+    Ok(OfferRecord {
+        id: OfferId::from_uuid(get(row, 0)?),
+        workspace_id: WorkspaceId::from_uuid(get(row, 1)?),
+        conversation_id: ConversationId::from_uuid(get(row, 2)?),
+        agent_id: AgentId::from_uuid(get(row, 3)?),
+        queue_id: QueueId::from_uuid(get(row, 4)?),
+        rule: get(row, 5)?,
+        score: json(row, 6)?,
+        created_at: at(row, 7)?,
+        expires_at: opt_at(row, 8)?,
+        status: OfferStatus::parse(status).ok_or_else(|| corrupt("offer status", status))?,
+        decided_at: opt_at(row, 10)?,
     })
 }
 

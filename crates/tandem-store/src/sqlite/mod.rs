@@ -18,13 +18,14 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use tandem_domain::{
     Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    MessageId, OfferId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId,
+    ingest::ContinuityPolicy,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{
     ApiKeyRecord, Backend, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    SessionRecord, Store, StoreError, StoreResult, Timeline,
+    OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, Timeline,
 };
 
 pub use schema::{Migration, applied_migrations};
@@ -345,6 +346,15 @@ impl Store for SqliteStore {
         self.read(move |conn| ops::list_queues(conn, workspace)).await
     }
 
+    async fn update_queue(&self, queue: &Queue, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        let queue = queue.clone();
+        self.write(move |conn| {
+            ops::update_queue(conn, &queue)?;
+            ops::insert_events(conn, events)
+        })
+        .await
+    }
+
     async fn customer(&self, workspace: WorkspaceId, id: CustomerId) -> StoreResult<Customer> {
         self.read(move |conn| ops::customer(conn, workspace, id)).await
     }
@@ -429,6 +439,92 @@ impl Store for SqliteStore {
 
     async fn save_conversation(&self, change: ConversationChange) -> StoreResult<Vec<StoredEvent>> {
         self.write(move |conn| ops::save_conversation(conn, change)).await
+    }
+
+    async fn workspace_ids(&self) -> StoreResult<Vec<WorkspaceId>> {
+        self.read(ops::workspace_ids).await
+    }
+
+    async fn open_routing_entry(&self, entry: &RoutingEntry) -> StoreResult<RoutingEntry> {
+        let entry = entry.clone();
+        let now = tandem_domain::time::now();
+        self.write(move |conn| ops::open_routing_entry(conn, &entry, now)).await
+    }
+
+    async fn close_routing_entry(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+        outcome: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let outcome = outcome.to_owned();
+        self.write(move |conn| ops::close_routing_entry(conn, workspace, conversation, &outcome, at)).await
+    }
+
+    async fn open_routing_entries(&self, workspace: WorkspaceId) -> StoreResult<Vec<RoutingEntry>> {
+        self.read(move |conn| ops::open_routing_entries(conn, workspace)).await
+    }
+
+    async fn routing_arrivals(&self, workspace: WorkspaceId, since: Timestamp) -> StoreResult<Vec<(QueueId, u64)>> {
+        self.read(move |conn| ops::routing_arrivals(conn, workspace, since)).await
+    }
+
+    async fn record_offer(&self, offer: &OfferRecord, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        let offer = offer.clone();
+        self.write(move |conn| {
+            ops::record_offer(conn, &offer)?;
+            ops::insert_events(conn, events)
+        })
+        .await
+    }
+
+    async fn settle_offer(
+        &self,
+        workspace: WorkspaceId,
+        offer: OfferId,
+        status: OfferStatus,
+        at: Timestamp,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        if status == OfferStatus::Pending || status == OfferStatus::Accepted {
+            return Err(StoreError::Other("settle_offer ends an offer; use accept_offer to accept".into()));
+        }
+        self.write(move |conn| {
+            ops::settle_offer(conn, workspace, offer, None, status, at)?;
+            ops::insert_events(conn, events)
+        })
+        .await
+    }
+
+    async fn accept_offer(
+        &self,
+        workspace: WorkspaceId,
+        offer: OfferId,
+        agent: AgentId,
+        at: Timestamp,
+        change: ConversationChange,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        self.write(move |conn| {
+            let record = ops::settle_offer(conn, workspace, offer, Some(agent), OfferStatus::Accepted, at)?;
+            ops::close_routing_entry(conn, workspace, record.conversation_id, "answered", at)?;
+            ops::save_conversation(conn, change)
+        })
+        .await
+    }
+
+    async fn offer(&self, workspace: WorkspaceId, offer: OfferId) -> StoreResult<OfferRecord> {
+        self.read(move |conn| ops::offer_record(conn, workspace, offer)).await
+    }
+
+    async fn offers(
+        &self,
+        workspace: WorkspaceId,
+        conversation: Option<ConversationId>,
+        status: Option<OfferStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OfferRecord>> {
+        self.read(move |conn| ops::offers(conn, workspace, conversation, status, limit)).await
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

@@ -72,7 +72,7 @@ pub(super) fn agent(row: &Row<'_>) -> StoreResult<Agent> {
     })
 }
 
-pub(super) const QUEUE_COLUMNS: &str = "id, workspace_id, name, created_at";
+pub(super) const QUEUE_COLUMNS: &str = "id, workspace_id, name, created_at, routing";
 
 pub(super) fn queue(row: &Row<'_>) -> StoreResult<Queue> {
     Ok(Queue {
@@ -80,6 +80,42 @@ pub(super) fn queue(row: &Row<'_>) -> StoreResult<Queue> {
         workspace_id: WorkspaceId::from_uuid(uuid(row, 1)?),
         name: text(row, 2)?,
         created_at: time::from_micros(int(row, 3)?),
+        routing: from_json("queue routing", &text(row, 4)?)?,
+    })
+}
+
+pub(super) const ROUTING_ENTRY_COLUMNS: &str =
+    "workspace_id, conversation_id, queue_id, class_priority, arrived_at, seq";
+
+pub(super) fn routing_entry(row: &Row<'_>) -> StoreResult<crate::RoutingEntry> {
+    Ok(crate::RoutingEntry {
+        workspace_id: WorkspaceId::from_uuid(uuid(row, 0)?),
+        conversation_id: tandem_domain::ConversationId::from_uuid(uuid(row, 1)?),
+        queue_id: QueueId::from_uuid(uuid(row, 2)?),
+        class_priority: i32::try_from(int(row, 3)?).map_err(|_| corrupt("class priority", "out of range"))?,
+        arrived_at: time::from_micros(int(row, 4)?),
+        seq: int(row, 5)?,
+    })
+}
+
+pub(super) const OFFER_COLUMNS: &str =
+    "id, workspace_id, conversation_id, agent_id, queue_id, rule, score, created_at, expires_at, status, decided_at";
+
+pub(super) fn offer(row: &Row<'_>) -> StoreResult<crate::OfferRecord> {
+    let status = text(row, 9)?;
+    let parsed = crate::OfferStatus::parse(&status).ok_or_else(|| corrupt("offer status", &status))?;
+    Ok(crate::OfferRecord {
+        id: tandem_domain::OfferId::from_uuid(uuid(row, 0)?),
+        workspace_id: WorkspaceId::from_uuid(uuid(row, 1)?),
+        conversation_id: tandem_domain::ConversationId::from_uuid(uuid(row, 2)?),
+        agent_id: tandem_domain::AgentId::from_uuid(uuid(row, 3)?),
+        queue_id: QueueId::from_uuid(uuid(row, 4)?),
+        rule: text(row, 5)?,
+        score: from_json("offer score", &text(row, 6)?)?,
+        created_at: time::from_micros(int(row, 7)?),
+        expires_at: opt_int(row, 8)?.map(time::from_micros),
+        status: parsed,
+        decided_at: opt_int(row, 10)?.map(time::from_micros),
     })
 }
 

@@ -16,6 +16,7 @@ pub struct Migration {
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, "understanding", include_str!("../../migrations/sqlite/0002_understanding.sql")),
+    (3, "routing", include_str!("../../migrations/sqlite/0003_routing.sql")),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -6,15 +6,15 @@ use chrono::Duration;
 use tandem_domain::ingest::{ContinuityPolicy, Idempotency};
 use tandem_domain::{
     Agent, AgentId, AgentState, ApiKeyId, Body, Channel, Command, ConversationStatus, DomainEvent, Identity,
-    InboundMessage, MessageKind, Owner, Queue, QueueId, Slug, StoredEvent, Tier, Workspace, WorkspaceId, agent::Role,
-    time,
+    InboundMessage, MessageKind, Owner, Queue, QueueId, QueueRouting, Slug, StoredEvent, Tier, Workspace, WorkspaceId,
+    agent::Role, time,
 };
 use tandem_store::{
     ApiKeyRecord, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, OwnerFilter,
     SessionRecord, Store, StoreError,
 };
 
-async fn workspace(store: &dyn Store, slug: &str) -> Workspace {
+pub(crate) async fn workspace(store: &dyn Store, slug: &str) -> Workspace {
     let ws = Workspace {
         id: WorkspaceId::new(),
         slug: Slug::parse(slug).unwrap(),
@@ -26,7 +26,7 @@ async fn workspace(store: &dyn Store, slug: &str) -> Workspace {
     ws
 }
 
-fn inbound(ws: WorkspaceId, channel: Channel, identities: &[Identity], body: &str) -> InboundMessage {
+pub(crate) fn inbound(ws: WorkspaceId, channel: Channel, identities: &[Identity], body: &str) -> InboundMessage {
     InboundMessage {
         workspace_id: ws,
         channel,
@@ -42,11 +42,11 @@ fn inbound(ws: WorkspaceId, channel: Channel, identities: &[Identity], body: &st
     }
 }
 
-fn email(address: &str) -> Identity {
+pub(crate) fn email(address: &str) -> Identity {
     Identity::email(address).unwrap()
 }
 
-fn agent(ws: WorkspaceId, email: &str) -> Agent {
+pub(crate) fn agent(ws: WorkspaceId, email: &str) -> Agent {
     Agent {
         id: AgentId::new(),
         workspace_id: ws,
@@ -142,7 +142,13 @@ pub async fn agents_and_queues(store: &dyn Store) {
     let (_, none) = store.set_agent_state(ws.id, ann.id, AgentState::Available, time::now()).await.unwrap();
     assert!(none.is_empty(), "setting the same state records nothing");
 
-    let queue = Queue { id: QueueId::new(), workspace_id: ws.id, name: "Billing".into(), created_at: time::now() };
+    let queue = Queue {
+        id: QueueId::new(),
+        workspace_id: ws.id,
+        name: "Billing".into(),
+        routing: QueueRouting::default(),
+        created_at: time::now(),
+    };
     store.create_queue(&queue, vec![]).await.unwrap();
     assert_eq!(store.queue(ws.id, queue.id).await.unwrap(), queue);
     let dup = Queue { id: QueueId::new(), ..queue.clone() };

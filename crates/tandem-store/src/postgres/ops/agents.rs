@@ -73,8 +73,8 @@ pub(in crate::postgres) async fn set_agent_state<C: GenericClient>(
 pub(in crate::postgres) async fn insert_queue<C: GenericClient>(c: &C, q: &Queue) -> StoreResult<()> {
     exec(
         c,
-        "INSERT INTO queues (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
-        &[&q.id.as_uuid(), &q.workspace_id.as_uuid(), &q.name, &micros(q.created_at)],
+        "INSERT INTO queues (id, workspace_id, name, created_at, routing) VALUES ($1, $2, $3, $4, $5)",
+        &[&q.id.as_uuid(), &q.workspace_id.as_uuid(), &q.name, &micros(q.created_at), &Json(&q.routing)],
     )
     .await
     .map_err(|e| taken(e, &format!("a queue named `{}` already exists in this workspace", q.name)))?;
@@ -89,4 +89,18 @@ pub(in crate::postgres) async fn queue<C: GenericClient>(c: &C, ws: WorkspaceId,
 pub(in crate::postgres) async fn list_queues<C: GenericClient>(c: &C, ws: WorkspaceId) -> StoreResult<Vec<Queue>> {
     let sql = format!("SELECT {} FROM queues WHERE workspace_id = $1 ORDER BY name", rows::QUEUE_COLUMNS);
     many(c, &sql, &[&ws.as_uuid()], rows::queue).await
+}
+
+pub(in crate::postgres) async fn update_queue<C: GenericClient>(c: &C, q: &Queue) -> StoreResult<()> {
+    let changed = exec(
+        c,
+        "UPDATE queues SET name = $1, routing = $2 WHERE id = $3 AND workspace_id = $4",
+        &[&q.name, &Json(&q.routing), &q.id.as_uuid(), &q.workspace_id.as_uuid()],
+    )
+    .await
+    .map_err(|e| taken(e, &format!("a queue named `{}` already exists in this workspace", q.name)))?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("queue"));
+    }
+    Ok(())
 }

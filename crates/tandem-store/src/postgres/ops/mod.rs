@@ -93,6 +93,7 @@ mod baseline;
 mod conversations;
 mod customers;
 mod events;
+mod routing;
 
 pub(super) use access::*;
 pub(super) use agents::*;
@@ -100,3 +101,4 @@ pub(super) use baseline::*;
 pub(super) use conversations::*;
 pub(super) use customers::*;
 pub(super) use events::*;
+pub(super) use routing::*;

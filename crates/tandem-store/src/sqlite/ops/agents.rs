@@ -68,8 +68,8 @@ pub(in crate::sqlite) fn set_agent_state(
 pub(in crate::sqlite) fn insert_queue(conn: &Connection, q: &Queue) -> StoreResult<()> {
     exec(
         conn,
-        "INSERT INTO queues (id, workspace_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![id(q.id), id(q.workspace_id), q.name, micros(q.created_at)],
+        "INSERT INTO queues (id, workspace_id, name, created_at, routing) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id(q.id), id(q.workspace_id), q.name, micros(q.created_at), to_json(&q.routing)?],
     )
     .map_err(|e| taken(e, &format!("a queue named `{}` already exists in this workspace", q.name)))?;
     Ok(())
@@ -83,4 +83,17 @@ pub(in crate::sqlite) fn queue(conn: &Connection, ws: WorkspaceId, queue: QueueI
 pub(in crate::sqlite) fn list_queues(conn: &Connection, ws: WorkspaceId) -> StoreResult<Vec<Queue>> {
     let sql = format!("SELECT {} FROM queues WHERE workspace_id = ?1 ORDER BY name", rows::QUEUE_COLUMNS);
     many(conn, &sql, [id(ws)], rows::queue)
+}
+
+pub(in crate::sqlite) fn update_queue(conn: &Connection, q: &Queue) -> StoreResult<()> {
+    let n = exec(
+        conn,
+        "UPDATE queues SET name = ?1, routing = ?2 WHERE id = ?3 AND workspace_id = ?4",
+        params![q.name, to_json(&q.routing)?, id(q.id), id(q.workspace_id)],
+    )
+    .map_err(|e| taken(e, &format!("a queue named `{}` already exists in this workspace", q.name)))?;
+    if n == 0 {
+        return Err(StoreError::NotFound("queue"));
+    }
+    Ok(())
 }

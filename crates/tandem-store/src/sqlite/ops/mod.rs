@@ -92,6 +92,7 @@ mod baseline;
 mod conversations;
 mod customers;
 mod events;
+mod routing;
 
 pub(super) use access::*;
 pub(super) use agents::*;
@@ -99,3 +100,4 @@ pub(super) use baseline::*;
 pub(super) use conversations::*;
 pub(super) use customers::*;
 pub(super) use events::*;
+pub(super) use routing::*;
