@@ -61,8 +61,37 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
     };
     let ws = workspace.id;
     let general = engine.create_queue(ws, "General").await?;
-    let billing = engine.create_queue(ws, "Billing").await?;
-    engine.create_queue(ws, "Technical").await?;
+    let skill = |name: &str, level: u8| tandem_domain::Skill { name: name.into(), level };
+    let billing = engine
+        .create_routed_queue(
+            ws,
+            "Billing",
+            tandem_domain::QueueRouting {
+                required_skills: vec![skill("billing", 3)],
+                priority: 10,
+                sla_target: 0.8,
+                sla_seconds: 30,
+                overflow: vec![tandem_domain::OverflowRule {
+                    after_seconds: 120,
+                    relax_levels: 1,
+                    any_language: false,
+                }],
+                ..Default::default()
+            },
+        )
+        .await?;
+    engine
+        .create_routed_queue(
+            ws,
+            "Technical",
+            tandem_domain::QueueRouting {
+                required_skills: vec![skill("orders", 3)],
+                sla_target: 0.8,
+                sla_seconds: 60,
+                ..Default::default()
+            },
+        )
+        .await?;
 
     let mut agents = Vec::new();
     let mut ids = Vec::new();
