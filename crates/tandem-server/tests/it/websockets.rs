@@ -181,3 +181,50 @@ async fn a_chat_visitor_sees_replies_but_never_internal_notes() {
     assert_eq!(resumed.json["visitor_id"], started.json["visitor_id"]);
     assert!(resumed.json["token"].is_null());
 }
+
+#[tokio::test]
+async fn offers_arrive_live_and_are_accepted_over_the_socket() {
+    let app = TestApp::new().await;
+    let addr = serve(&app).await;
+    let ws = app.a.workspace.id;
+    let dee = app.skilled_agent(ws, "dee@acme.test", Role::Agent, &[("billing", 4)]).await;
+    app.skilled_agent(ws, "otto@acme.test", Role::Agent, &[("billing", 2)]).await;
+    let (cookie, _) = app.login("acme", "dee@acme.test").await;
+    let (other_cookie, _) = app.login("acme", "otto@acme.test").await;
+    let origin = format!("http://{addr}");
+    let mut feed = connect(addr, "/api/v1/ws", &[("cookie", &cookie), ("origin", &origin)]).await.unwrap();
+    let mut other_feed = connect(addr, "/api/v1/ws", &[("cookie", &other_cookie), ("origin", &origin)]).await.unwrap();
+    feed.send(Message::text(json!({ "type": "set_state", "state": "available" }).to_string())).await.unwrap();
+    drain(&mut feed, SHORT).await;
+    // Otto stays offline; he must not see Dee's offer.
+
+    let queue = app
+        .post(
+            &app.a.key,
+            "/api/v1/queues",
+            json!({ "name": "Billing", "routing": { "required_skills": [{ "name": "billing", "level": 3 }] } }),
+        )
+        .await
+        .json["id"]
+        .clone();
+    let created = app.email_message(&app.a.key, "fay@example.com", "refund please").await;
+    let id = created["conversation"]["id"].as_str().unwrap();
+    app.post(&app.a.key, &format!("/api/v1/conversations/{id}/assign"), json!({ "queue_id": queue })).await;
+    let frames = drain(&mut feed, SHORT).await;
+    let offer = frames
+        .iter()
+        .find(|f| f["event"]["type"] == "offer_made")
+        .unwrap_or_else(|| panic!("no offer in {frames:?}"))
+        .clone();
+    let others = event_types(&drain(&mut other_feed, SHORT).await);
+    assert!(!others.contains(&"offer_made".to_owned()), "an offer is for its agent only: {others:?}");
+
+    let offer_id = offer["event"]["data"]["offer_id"].as_str().unwrap_or_else(|| panic!("{offer}")).to_owned();
+    assert_eq!(offer["event"]["data"]["agent_id"], dee.id.to_string());
+    assert_eq!(offer["event"]["data"]["rule"], "best");
+    feed.send(Message::text(json!({ "type": "accept_offer", "offer_id": offer_id }).to_string())).await.unwrap();
+    let frames = drain(&mut feed, SHORT).await;
+    assert!(frames.iter().any(|f| f["type"] == "offer_accepted" && f["conversation_id"] == id), "{frames:?}");
+    let again = app.post(&app.a.key, &format!("/api/v1/offers/{offer_id}/accept"), json!({ "agent_id": dee.id })).await;
+    assert_eq!(again.status, axum::http::StatusCode::CONFLICT);
+}
