@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AgentId, AgentState, Author, Channel, ConversationId, ConversationStatus, CustomerId, EventId, Identity, MessageId,
-    MessageKind, OfferId, Owner, Priority, QueueId, Tag, Timestamp, WorkspaceId,
+    AgentId, AgentState, ArticleId, Author, CardVerdict, Channel, ConversationId, ConversationStatus, CustomerId,
+    EventId, Identity, MessageId, MessageKind, OfferId, Owner, Priority, QueueId, Tag, Timestamp, WorkspaceId,
 };
 
 /// What happened.
@@ -116,6 +116,36 @@ pub enum DomainEvent {
         agent_id: AgentId,
         reason: String,
     },
+    ArticleCreated {
+        article_id: ArticleId,
+        version: u32,
+    },
+    /// A new version of an article (content, classification or status changed).
+    ArticleUpdated {
+        article_id: ArticleId,
+        version: u32,
+    },
+    /// Knowledge cards were computed for a conversation after a customer message.
+    KnowledgeRecommended {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        cards: Vec<CardRef>,
+    },
+    CardFeedbackGiven {
+        conversation_id: ConversationId,
+        article_id: ArticleId,
+        passage: u32,
+        verdict: CardVerdict,
+    },
+}
+
+/// A knowledge card by reference: which passage of which article, and its score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CardRef {
+    pub article_id: ArticleId,
+    pub version: u32,
+    pub passage: u32,
+    pub score: f32,
 }
 
 /// The stable name of an event type, as stored in the log's `kind` column.
@@ -144,6 +174,10 @@ impl DomainEvent {
             Self::OfferDeclined { .. } => "offer_declined",
             Self::OfferTimedOut { .. } => "offer_timed_out",
             Self::OfferWithdrawn { .. } => "offer_withdrawn",
+            Self::ArticleCreated { .. } => "article_created",
+            Self::ArticleUpdated { .. } => "article_updated",
+            Self::KnowledgeRecommended { .. } => "knowledge_recommended",
+            Self::CardFeedbackGiven { .. } => "card_feedback_given",
         }
     }
 }

@@ -89,6 +89,10 @@ id_type!(
     /// A routing offer: one conversation proposed to one agent.
     OfferId
 );
+id_type!(
+    /// A knowledge article (one language; translations are articles of their own).
+    ArticleId
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod ingest;
+pub mod knowledge;
 pub mod message;
 pub mod queue;
 pub mod text;
@@ -27,10 +28,16 @@ pub use agent::{Agent, AgentState, Capacity, Role, Skill};
 pub use channel::Channel;
 pub use conversation::{Command, Conversation, ConversationStatus, Owner, Priority, Tag, Transition, TransitionError};
 pub use customer::{Customer, Tier};
-pub use event::{DomainEvent, EventKind, StoredEvent};
+pub use event::{CardRef, DomainEvent, EventKind, StoredEvent};
 pub use identity::{Identity, IdentityKind};
-pub use ids::{AgentId, ApiKeyId, ConversationId, CustomerId, EventId, MessageId, OfferId, QueueId, WorkspaceId};
+pub use ids::{
+    AgentId, ApiKeyId, ArticleId, ConversationId, CustomerId, EventId, MessageId, OfferId, QueueId, WorkspaceId,
+};
 pub use ingest::{ContinuityPolicy, InboundMessage, IngestPlan};
+pub use knowledge::{
+    Article, ArticleContent, ArticleDraft, ArticleStatus, ArticleVersion, Audience, CardFeedback, CardVerdict, Editor,
+    KnowledgeQuestion,
+};
 pub use message::{Attachment, Author, Body, Message, MessageKind};
 pub use queue::{OverflowRule, Queue, QueueRouting};
 pub use text::ValidationError;

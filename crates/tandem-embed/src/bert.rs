@@ -61,6 +61,9 @@ pub struct BertEncoder {
     device: Device,
     /// Text prepended to each input (`"query: "` for e5).
     prefix: String,
+    /// Text prepended to passages to retrieve (`"passage: "` for e5).
+    passage_prefix: String,
+    name: String,
 }
 
 fn files(dir: &Path, name: &str) -> Result<std::path::PathBuf, EmbedError> {
@@ -121,7 +124,28 @@ impl BertEncoder {
             tokenizer,
             device,
             prefix: prefix.to_owned(),
+            passage_prefix: prefix.to_owned(),
+            name: dir.file_name().map_or_else(|| "bert".to_owned(), |n| n.to_string_lossy().into_owned()),
         })
+    }
+
+    /// Loads one of the known models from its directory, with its query and passage
+    /// prefixes.
+    pub fn load_model(kind: crate::ModelKind, dir: &Path, max_tokens: usize) -> Result<Self, EmbedError> {
+        let mut encoder = Self::load(dir, kind.query_prefix(), max_tokens)?;
+        encoder.passage_prefix = kind.passage_prefix().to_owned();
+        encoder.name = kind.directory().to_owned();
+        Ok(encoder)
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Embeds passages (with the passage prefix), batching texts of similar length.
+    pub fn embed_passages_many(&self, texts: &[&str], batch: usize) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_sorted(texts, batch, &self.passage_prefix)
     }
 
     /// The embedding width.
@@ -148,12 +172,16 @@ impl BertEncoder {
 
     /// Embeds many texts, batching texts of similar length together (less padding).
     pub fn embed_many(&self, texts: &[&str], batch: usize) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_sorted(texts, batch, &self.prefix)
+    }
+
+    fn embed_sorted(&self, texts: &[&str], batch: usize, prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|i| texts[*i].len());
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         for chunk in order.chunks(batch.max(1)) {
             let group: Vec<&str> = chunk.iter().map(|i| texts[*i]).collect();
-            for (i, vector) in chunk.iter().zip(self.embed_batch(&group)?) {
+            for (i, vector) in chunk.iter().zip(self.embed_prefixed(&group, prefix)?) {
                 out[*i] = vector;
             }
         }
@@ -162,10 +190,14 @@ impl BertEncoder {
 
     /// Embeds a batch of texts: one unit-length vector each.
     pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_prefixed(texts, &self.prefix)
+    }
+
+    fn embed_prefixed(&self, texts: &[&str], prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let inputs: Vec<String> = texts.iter().map(|t| format!("{}{t}", self.prefix)).collect();
+        let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
         let encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let b = encodings.len();
         let l = encodings.first().map_or(0, |e| e.get_ids().len());
@@ -205,7 +237,15 @@ impl SentenceEmbedder for BertEncoder {
         self.embed_many(texts, 32).map_err(|e| tandem_nlp::NlpError::Model(e.to_string()))
     }
 
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, tandem_nlp::NlpError> {
+        self.embed_passages_many(texts, 16).map_err(|e| tandem_nlp::NlpError::Model(e.to_string()))
+    }
+
     fn dimension(&self) -> usize {
         self.config.hidden_size
+    }
+
+    fn model_name(&self) -> &str {
+        &self.name
     }
 }

@@ -35,6 +35,23 @@ impl ModelKind {
             Self::E5Small => "query: ",
         }
     }
+
+    /// What the model expects before a passage to retrieve.
+    pub const fn passage_prefix(self) -> &'static str {
+        match self {
+            Self::MiniLm => "",
+            Self::E5Small => "passage: ",
+        }
+    }
+
+    /// Parses a model's directory name or short name (`minilm`, `e5`).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "minilm" | "all-minilm-l6-v2" => Some(Self::MiniLm),
+            "e5" | "e5-small" | "multilingual-e5-small" => Some(Self::E5Small),
+            _ => None,
+        }
+    }
 }
 
 /// The models directory.

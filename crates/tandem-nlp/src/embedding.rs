@@ -10,8 +10,18 @@ use crate::NlpError;
 
 /// Turns texts into unit-length vectors.
 pub trait SentenceEmbedder: Send + Sync {
+    /// Embeds queries (and texts compared with each other, like messages).
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, NlpError>;
+    /// Embeds passages to be retrieved; models trained with distinct query and passage
+    /// prefixes (e5) differ here.
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, NlpError> {
+        self.embed(texts)
+    }
     fn dimension(&self) -> usize;
+    /// The model's name (recorded with an index built from its vectors).
+    fn model_name(&self) -> &str {
+        "unnamed"
+    }
 }
 
 /// A linear softmax classifier over dense vectors.

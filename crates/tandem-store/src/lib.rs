@@ -19,15 +19,16 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use tandem_domain::{
-    Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, OfferId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId,
-    ingest::ContinuityPolicy,
+    Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CardFeedback, Conversation, ConversationId,
+    Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message, MessageId, OfferId, Queue, QueueId,
+    StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 
 pub use error::StoreError;
 pub use records::{
-    ApiKeyRecord, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    OfferRecord, OfferStatus, OwnerFilter, RoutingEntry, SessionRecord, Timeline,
+    ApiKeyRecord, ArticleFilter, ArticleSave, CardFeedbackCount, ChatVisitorRecord, ConversationChange,
+    ConversationFilter, CustomerChange, IngestOutcome, OfferRecord, OfferStatus, OwnerFilter, RoutingEntry,
+    SessionRecord, Timeline,
 };
 
 /// Shorthand for store results.
@@ -214,6 +215,54 @@ pub trait Store: Send + Sync + 'static {
         status: Option<OfferStatus>,
         limit: u32,
     ) -> StoreResult<Vec<OfferRecord>>;
+
+    // --- knowledge ---------------------------------------------------------------------
+
+    /// Saves articles, each new or as a new version, with their events, all or nothing.
+    /// Every save also records the version in the article's history. `Conflict` if a new
+    /// article's key is taken in the workspace or a stored article is no longer at its
+    /// expected version; `NotFound` if a new version's article does not exist.
+    async fn save_articles(&self, saves: Vec<ArticleSave>) -> StoreResult<Vec<StoredEvent>>;
+    async fn article(&self, workspace: WorkspaceId, id: ArticleId) -> StoreResult<Article>;
+    async fn article_by_key(&self, workspace: WorkspaceId, key: &str) -> StoreResult<Article>;
+    /// Articles in id order, at most `filter.limit`.
+    async fn list_articles(&self, workspace: WorkspaceId, filter: &ArticleFilter) -> StoreResult<Vec<Article>>;
+    /// Every version of an article, oldest first.
+    async fn article_versions(&self, workspace: WorkspaceId, id: ArticleId) -> StoreResult<Vec<ArticleVersion>>;
+    /// Records an agent's verdict on a knowledge card, with its events.
+    async fn record_card_feedback(
+        &self,
+        feedback: &CardFeedback,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// Verdicts given in a conversation, oldest first.
+    async fn card_feedback(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<CardFeedback>>;
+    /// Verdicts per article given at or after `since`.
+    async fn card_feedback_counts(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<CardFeedbackCount>>;
+    /// Records how well retrieval answered a customer message, with its events. Once per
+    /// message: a second record for the same message changes nothing and stores no events.
+    async fn record_knowledge_question(
+        &self,
+        question: &KnowledgeQuestion,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// Questions asked at or after `since` whose best score is below `below`, newest
+    /// first, at most `limit`.
+    async fn knowledge_questions(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+        below: f32,
+        limit: u32,
+    ) -> StoreResult<Vec<KnowledgeQuestion>>;
 
     // --- event log -------------------------------------------------------------------
 

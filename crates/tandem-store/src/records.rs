@@ -173,3 +173,35 @@ pub struct OfferRecord {
     pub status: OfferStatus,
     pub decided_at: Option<Timestamp>,
 }
+
+/// An article to save: a new one (`expected_version` is `None`) or a new version of a
+/// stored one, which must still be at `expected_version`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArticleSave {
+    pub article: tandem_domain::Article,
+    pub expected_version: Option<u32>,
+    pub events: Vec<StoredEvent>,
+}
+
+/// An article listing query, in id order; `after` is the keyset cursor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ArticleFilter {
+    pub language: Option<String>,
+    pub status: Option<tandem_domain::ArticleStatus>,
+    pub audience: Option<tandem_domain::Audience>,
+    pub tag: Option<String>,
+    pub product: Option<String>,
+    /// The original and every translation of it.
+    pub translation_root: Option<tandem_domain::ArticleId>,
+    pub after: Option<tandem_domain::ArticleId>,
+    pub limit: u32,
+}
+
+/// Card verdicts of one article (for the feedback report).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CardFeedbackCount {
+    pub article_id: Option<tandem_domain::ArticleId>,
+    pub helpful: u64,
+    pub not_helpful: u64,
+    pub dismissed: u64,
+}

@@ -219,6 +219,36 @@ enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Knowledge retrieval: BM25, dense and hybrid on covid-faq-sim and bitext responses.
+    Kb(KbEvalArgs),
+}
+
+#[derive(Args, Clone)]
+struct KbEvalArgs {
+    /// A folder laid out like ../shared/datasets (default: found nearby).
+    #[arg(long, value_name = "DIR")]
+    datasets: Option<PathBuf>,
+    /// `dev` (carved from the training files; tune here) or `test` (the kept-apart files).
+    #[arg(long, default_value = "dev")]
+    split: String,
+    /// The models directory (default: TANDEM_MODELS_DIR or ./tandem-data/models).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Embedding model for the dense and hybrid rows: e5, minilm, all (those installed) or none.
+    #[arg(long, default_value = "all")]
+    model: String,
+    /// At most this many queries per set (a fast subset).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// A Python with rank_bm25 installed: runs it beside Tandem on the same data
+    /// (`scripts/kb-peers.sh` makes one).
+    #[arg(long, value_name = "PYTHON")]
+    peer_python: Option<PathBuf>,
+    /// Also print every fusion setting tried.
+    #[arg(long)]
+    tune: bool,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -293,6 +323,14 @@ fn load(cli: &Cli, bind: Option<String>, db: &DatabaseArgs) -> anyhow::Result<Se
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     init_logging(&settings);
     Ok(settings)
+}
+
+fn parse_split(split: &str) -> anyhow::Result<tandem::eval::Split> {
+    match split {
+        "dev" => Ok(tandem::eval::Split::Dev),
+        "test" => Ok(tandem::eval::Split::Test),
+        other => anyhow::bail!("--split `{other}`: use dev or test"),
+    }
 }
 
 #[tokio::main]
@@ -401,11 +439,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Eval {
             command: EvalCommand::Nlp { datasets, split, limit, tasks, json, models, no_embeddings, .. },
         } => {
-            let split = match split.as_str() {
-                "dev" => tandem::eval::Split::Dev,
-                "test" => tandem::eval::Split::Test,
-                other => anyhow::bail!("--split `{other}`: use dev or test"),
-            };
+            let split = parse_split(split)?;
             let options = tandem::eval::EvalOptions {
                 datasets: datasets.clone(),
                 split,
@@ -419,6 +453,25 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&reports)?);
             } else {
                 tandem::eval::print(&reports);
+            }
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Kb(args) } => {
+            let split = parse_split(&args.split)?;
+            let options = tandem::eval::kb::KbEvalOptions {
+                datasets: args.datasets.clone(),
+                split,
+                models: args.models.clone(),
+                model: args.model.clone(),
+                limit: args.limit,
+                peer_python: args.peer_python.clone(),
+                tune: args.tune,
+            };
+            let reports = tandem::eval::kb::run(&options)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                tandem::eval::kb::print(&reports);
             }
             Ok(())
         }

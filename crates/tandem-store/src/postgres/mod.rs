@@ -15,15 +15,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tandem_domain::{
-    Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, OfferId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId,
-    ingest::ContinuityPolicy,
+    Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CardFeedback, Conversation, ConversationId,
+    Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message, MessageId, OfferId, Queue, QueueId,
+    StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 use tokio_postgres::NoTls;
 
 use crate::{
-    ApiKeyRecord, Backend, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, Timeline,
+    ApiKeyRecord, ArticleFilter, ArticleSave, Backend, CardFeedbackCount, ChatVisitorRecord, ConversationChange,
+    ConversationFilter, CustomerChange, IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store,
+    StoreError, StoreResult, Timeline,
 };
 
 pub use ops::db_error;
@@ -407,6 +408,86 @@ impl Store for PostgresStore {
     ) -> StoreResult<Vec<OfferRecord>> {
         let client = self.client().await?;
         ops::offers(&client, workspace, conversation, status, limit).await
+    }
+
+    async fn save_articles(&self, saves: Vec<ArticleSave>) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| ops::save_articles(&tx, saves.clone()).await)
+    }
+
+    async fn article(&self, workspace: WorkspaceId, id: ArticleId) -> StoreResult<Article> {
+        let client = self.client().await?;
+        ops::article(&client, workspace, id).await
+    }
+
+    async fn article_by_key(&self, workspace: WorkspaceId, key: &str) -> StoreResult<Article> {
+        let client = self.client().await?;
+        ops::article_by_key(&client, workspace, key).await
+    }
+
+    async fn list_articles(&self, workspace: WorkspaceId, filter: &ArticleFilter) -> StoreResult<Vec<Article>> {
+        let client = self.client().await?;
+        ops::list_articles(&client, workspace, filter).await
+    }
+
+    async fn article_versions(&self, workspace: WorkspaceId, id: ArticleId) -> StoreResult<Vec<ArticleVersion>> {
+        let client = self.client().await?;
+        ops::article_versions(&client, workspace, id).await
+    }
+
+    async fn record_card_feedback(
+        &self,
+        feedback: &CardFeedback,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::record_card_feedback(&tx, feedback).await {
+                Ok(()) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn card_feedback(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<CardFeedback>> {
+        let client = self.client().await?;
+        ops::card_feedback(&client, workspace, conversation).await
+    }
+
+    async fn card_feedback_counts(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<CardFeedbackCount>> {
+        let client = self.client().await?;
+        ops::card_feedback_counts(&client, workspace, since).await
+    }
+
+    async fn record_knowledge_question(
+        &self,
+        question: &KnowledgeQuestion,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::record_knowledge_question(&tx, question).await {
+                Ok(true) => ops::insert_events(&tx, events.clone()).await,
+                Ok(false) => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn knowledge_questions(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+        below: f32,
+        limit: u32,
+    ) -> StoreResult<Vec<KnowledgeQuestion>> {
+        let client = self.client().await?;
+        ops::knowledge_questions(&client, workspace, since, below, limit).await
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

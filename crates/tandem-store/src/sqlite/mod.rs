@@ -17,15 +17,16 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use tandem_domain::{
-    Agent, AgentId, AgentState, Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, Message,
-    MessageId, OfferId, Queue, QueueId, StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId,
-    ingest::ContinuityPolicy,
+    Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CardFeedback, Conversation, ConversationId,
+    Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message, MessageId, OfferId, Queue, QueueId,
+    StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{
-    ApiKeyRecord, Backend, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, Timeline,
+    ApiKeyRecord, ArticleFilter, ArticleSave, Backend, CardFeedbackCount, ChatVisitorRecord, ConversationChange,
+    ConversationFilter, CustomerChange, IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store,
+    StoreError, StoreResult, Timeline,
 };
 
 pub use schema::{Migration, applied_migrations};
@@ -525,6 +526,83 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<OfferRecord>> {
         self.read(move |conn| ops::offers(conn, workspace, conversation, status, limit)).await
+    }
+
+    async fn save_articles(&self, saves: Vec<ArticleSave>) -> StoreResult<Vec<StoredEvent>> {
+        self.write(move |conn| ops::save_articles(conn, saves)).await
+    }
+
+    async fn article(&self, workspace: WorkspaceId, id: ArticleId) -> StoreResult<Article> {
+        self.read(move |conn| ops::article(conn, workspace, id)).await
+    }
+
+    async fn article_by_key(&self, workspace: WorkspaceId, key: &str) -> StoreResult<Article> {
+        let key = key.to_owned();
+        self.read(move |conn| ops::article_by_key(conn, workspace, &key)).await
+    }
+
+    async fn list_articles(&self, workspace: WorkspaceId, filter: &ArticleFilter) -> StoreResult<Vec<Article>> {
+        let filter = filter.clone();
+        self.read(move |conn| ops::list_articles(conn, workspace, &filter)).await
+    }
+
+    async fn article_versions(&self, workspace: WorkspaceId, id: ArticleId) -> StoreResult<Vec<ArticleVersion>> {
+        self.read(move |conn| ops::article_versions(conn, workspace, id)).await
+    }
+
+    async fn record_card_feedback(
+        &self,
+        feedback: &CardFeedback,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let feedback = feedback.clone();
+        self.write(move |conn| {
+            ops::record_card_feedback(conn, &feedback)?;
+            ops::insert_events(conn, events)
+        })
+        .await
+    }
+
+    async fn card_feedback(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<CardFeedback>> {
+        self.read(move |conn| ops::card_feedback(conn, workspace, conversation)).await
+    }
+
+    async fn card_feedback_counts(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<CardFeedbackCount>> {
+        self.read(move |conn| ops::card_feedback_counts(conn, workspace, since)).await
+    }
+
+    async fn record_knowledge_question(
+        &self,
+        question: &KnowledgeQuestion,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let question = question.clone();
+        self.write(move |conn| {
+            if ops::record_knowledge_question(conn, &question)? {
+                ops::insert_events(conn, events)
+            } else {
+                Ok(Vec::new())
+            }
+        })
+        .await
+    }
+
+    async fn knowledge_questions(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+        below: f32,
+        limit: u32,
+    ) -> StoreResult<Vec<KnowledgeQuestion>> {
+        self.read(move |conn| ops::knowledge_questions(conn, workspace, since, below, limit)).await
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

@@ -214,3 +214,38 @@ pub(super) fn event(row: &Row<'_>) -> StoreResult<StoredEvent> {
 pub(super) fn found<T>(value: Option<T>, what: &'static str) -> StoreResult<T> {
     value.ok_or(StoreError::NotFound(what))
 }
+
+// Small decoders shared with the knowledge queries.
+
+pub(super) fn string(row: &Row<'_>, idx: usize) -> StoreResult<String> {
+    text(row, idx)
+}
+
+pub(super) fn opt_string(row: &Row<'_>, idx: usize) -> StoreResult<Option<String>> {
+    opt_text(row, idx)
+}
+
+pub(super) fn opt_id(row: &Row<'_>, idx: usize) -> StoreResult<Option<Uuid>> {
+    opt_uuid(row, idx)
+}
+
+pub(super) fn integer(row: &Row<'_>, idx: usize) -> StoreResult<i64> {
+    int(row, idx)
+}
+
+pub(super) fn real(row: &Row<'_>, idx: usize) -> StoreResult<f64> {
+    row.get(idx).map_err(db_error)
+}
+
+pub(super) fn u32_of(row: &Row<'_>, idx: usize, what: &str) -> StoreResult<u32> {
+    u32::try_from(int(row, idx)?).map_err(|_| corrupt(what, "out of range"))
+}
+
+pub(super) fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize, what: &str) -> StoreResult<T> {
+    from_json(what, &text(row, idx)?)
+}
+
+pub(super) fn verdict(row: &Row<'_>, idx: usize) -> StoreResult<tandem_domain::CardVerdict> {
+    let raw = text(row, idx)?;
+    tandem_domain::CardVerdict::parse(&raw).ok_or_else(|| corrupt("card verdict", raw))
+}

@@ -55,7 +55,7 @@ pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
     fallback.exists().then_some(fallback)
 }
 
-fn open(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+pub(crate) fn open(path: &Path) -> anyhow::Result<Box<dyn Read>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::GzDecoder::new(file)))

@@ -7,6 +7,8 @@
 pub mod data;
 pub mod embedded;
 mod intent;
+pub mod kb;
+pub mod kb_data;
 pub mod language;
 mod pii;
 mod sentiment;

@@ -92,6 +92,7 @@ mod baseline;
 mod conversations;
 mod customers;
 mod events;
+mod knowledge;
 mod routing;
 
 pub(super) use access::*;
@@ -100,4 +101,5 @@ pub(super) use baseline::*;
 pub(super) use conversations::*;
 pub(super) use customers::*;
 pub(super) use events::*;
+pub(super) use knowledge::*;
 pub(super) use routing::*;
