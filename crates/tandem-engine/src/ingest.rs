@@ -38,6 +38,9 @@ impl Engine {
         self.publish(&outcome.events).await;
         if !outcome.replayed {
             self.sync_routing(&outcome.conversation).await;
+            if matches!(outcome.message.author, tandem_domain::Author::Customer(_)) {
+                self.queue_recommendation(outcome.message.workspace_id, outcome.conversation.id);
+            }
         }
         if let (Some(queue), Some(understanding), false) =
             (&self.refiner, &outcome.message.understanding, outcome.replayed)

@@ -15,6 +15,7 @@ mod commands;
 mod customers;
 mod error;
 mod ingest;
+mod knowledge;
 mod refine;
 mod routing;
 
@@ -32,6 +33,10 @@ pub use commands::AssignTarget;
 pub use customers::CustomerEdit;
 pub use error::EngineError;
 pub use ingest::InboundRequest;
+pub use knowledge::{
+    ArticleEdit, ArticleInput, CARDS, ImportSummary, Knowledge, KnowledgeCard, Recommendations, ReindexSummary,
+    WEAK_ANSWER,
+};
 pub use routing::{QueueStaffing, RoutingConfig, WaitingConversation};
 
 /// Shorthand for engine results.
@@ -61,6 +66,9 @@ pub struct Engine {
     enricher: Option<Arc<tandem_nlp::enrich::Enricher>>,
     refiner: Option<tokio::sync::mpsc::Sender<refine::RefineJob>>,
     routing: Arc<routing::Routing>,
+    /// The knowledge index (in memory and BM25 only unless configured).
+    knowledge: Option<Arc<Knowledge>>,
+    recommender: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<knowledge::RecommendJob>>>,
 }
 
 impl Engine {
@@ -73,7 +81,22 @@ impl Engine {
             enricher: None,
             refiner: None,
             routing: Arc::new(routing::Routing::new(RoutingConfig::default())),
+            knowledge: match Knowledge::in_memory() {
+                Ok(k) => Some(Arc::new(k)),
+                Err(error) => {
+                    tracing::error!(%error, "could not create an in-memory knowledge index");
+                    None
+                }
+            },
+            recommender: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    /// Replaces the knowledge index (a directory index, with an embedding model).
+    #[must_use]
+    pub fn with_knowledge(mut self, knowledge: Knowledge) -> Self {
+        self.knowledge = Some(Arc::new(knowledge));
+        self
     }
 
     /// Replaces the routing settings (before any routing happens).

@@ -33,7 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::metrics::Metrics;
-use crate::routes::{agents, auth, chat, conversations, customers, events, messages, ops, routing};
+use crate::routes::{agents, auth, chat, conversations, customers, events, knowledge, messages, ops, routing};
 
 /// Server behaviour set from configuration.
 #[derive(Clone, Debug)]
@@ -74,6 +74,7 @@ impl AppState {
         (name = "customers", description = "Customers, identities, merges and timelines"),
         (name = "agents", description = "Agents, queues and API keys"),
         (name = "routing", description = "Offers, waiting lists, routing audit and staffing"),
+        (name = "knowledge", description = "Articles, hybrid search, knowledge cards, feedback and gaps"),
         (name = "auth", description = "Agent sessions"),
         (name = "chat", description = "The web-chat visitor's side"),
         (name = "events", description = "The event log"),
@@ -132,6 +133,15 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routing::decline))
         .routes(routes!(routing::list))
         .routes(routes!(routing::staffing))
+        .routes(routes!(knowledge::list, knowledge::create))
+        .routes(routes!(knowledge::get, knowledge::edit))
+        .routes(routes!(knowledge::versions))
+        .routes(routes!(knowledge::search))
+        .routes(routes!(knowledge::cards))
+        .routes(routes!(knowledge::feedback))
+        .routes(routes!(knowledge::feedback_report))
+        .routes(routes!(knowledge::gaps))
+        .routes(routes!(knowledge::reindex))
         .routes(routes!(agents::create_api_key))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))

@@ -62,6 +62,67 @@ pub fn engine(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Engi
     Ok(engine.with_enricher(Arc::new(enricher)))
 }
 
+/// Adds what needs the sentence-embedding models, when installed: the asynchronous
+/// refinement of intent and sentiment (all-MiniLM-L6-v2) and the knowledge index with
+/// dense retrieval (the `[knowledge] model`). Without models the index is BM25 only.
+/// Must run within the Tokio runtime.
+pub fn with_models(settings: &Settings, mut engine: Engine) -> anyhow::Result<Engine> {
+    use tandem_embed::{BertEncoder, ModelKind};
+    use tandem_nlp::embedding::SentenceEmbedder;
+
+    let root = settings.models_dir();
+    let load = |kind: ModelKind| -> anyhow::Result<Option<Arc<BertEncoder>>> {
+        let Some(dir) = tandem_embed::resolve(kind, &root) else { return Ok(None) };
+        let started = std::time::Instant::now();
+        let encoder = BertEncoder::load_model(kind, &dir, 256)
+            .with_context(|| format!("loading the embedding model in {}", dir.display()))?;
+        tracing::info!(
+            model = kind.directory(),
+            millis = started.elapsed().as_millis() as u64,
+            "embedding model loaded"
+        );
+        Ok(Some(Arc::new(encoder)))
+    };
+    let minilm = if settings.nlp.enabled && settings.nlp.embeddings { load(ModelKind::MiniLm)? } else { None };
+    if let Some(encoder) = &minilm {
+        let refiner = tandem_nlp::refine::Refiner::with_defaults(Arc::clone(encoder) as Arc<dyn SentenceEmbedder>)
+            .context("loading the embedding heads")?;
+        engine = engine.with_refiner(Arc::new(refiner));
+    }
+    let knowledge_model: Option<Arc<BertEncoder>> = match settings.knowledge.model.as_str() {
+        "none" => None,
+        "e5" => Some(load(ModelKind::E5Small)?.with_context(|| {
+            format!("knowledge.model is e5 but it is not installed in {}; run `tandem models install`", root.display())
+        })?),
+        "minilm" => match &minilm {
+            Some(m) => Some(Arc::clone(m)),
+            None => Some(load(ModelKind::MiniLm)?.with_context(|| {
+                format!(
+                    "knowledge.model is minilm but it is not installed in {}; run `tandem models install`",
+                    root.display()
+                )
+            })?),
+        },
+        _ => match load(ModelKind::E5Small)? {
+            Some(e5) => Some(e5),
+            None => match &minilm {
+                Some(m) => Some(Arc::clone(m)),
+                None => load(ModelKind::MiniLm)?,
+            },
+        },
+    };
+    let embedder = knowledge_model.map(|m| m as Arc<dyn SentenceEmbedder>);
+    if embedder.is_none() {
+        tracing::warn!("no embedding model for knowledge search: BM25 only (run `tandem models install`)");
+    }
+    let dir = settings.knowledge_index_dir();
+    let meta = tandem_engine::Knowledge::meta_for(embedder.as_ref());
+    let (index, opened) = tandem_knowledge::KnowledgeIndex::open(&dir, meta)
+        .with_context(|| format!("opening the knowledge index in {}", dir.display()))?;
+    tracing::info!(dir = %dir.display(), opened = ?opened, "knowledge index");
+    Ok(engine.with_knowledge(tandem_engine::Knowledge::new(index, embedder)))
+}
+
 /// The HTTP state for `engine`.
 pub fn state(settings: &Settings, engine: Engine) -> AppState {
     AppState::new(
@@ -83,6 +144,10 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     // Restores every workspace's queues (in their original order) and runs offer
     // timeouts and overflow steps.
     let _routing = state.engine.start_routing().await.context("starting routing")?;
+    // The knowledge index follows the store: what changed while stopped is indexed now.
+    let synced = state.engine.sync_knowledge().await.context("bringing the knowledge index up to date")?;
+    tracing::info!(articles = synced.articles, indexed = synced.indexed, passages = synced.passages, "knowledge ready");
+    state.engine.start_knowledge();
     let router = tandem_server::router(state);
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("the HTTP server failed")
 }

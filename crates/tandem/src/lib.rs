@@ -10,6 +10,7 @@ pub mod bench_routing;
 pub mod demo;
 pub mod eval;
 pub mod http_client;
+pub mod kb_cli;
 pub mod routing_cli;
 pub mod settings;
 pub mod train;

@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Knowledge base: import articles, rebuild the search index.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// Sentence-embedding models.
     Models {
         #[command(subcommand)]
@@ -151,6 +156,32 @@ enum WorkspaceCommand {
         /// ...and this password (10 to 128 characters).
         #[arg(long, requires = "admin_email")]
         admin_password: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Import articles from a folder of Markdown files (front matter for metadata) or
+    /// CSV/JSON files. Matched on their keys: a re-import changes only what changed.
+    Import {
+        /// A file or a folder (searched recursively).
+        path: PathBuf,
+        /// The workspace's slug.
+        #[arg(long)]
+        workspace: String,
+        /// The language of articles that do not name one.
+        #[arg(long, default_value = "en")]
+        language: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Rebuild the search index from the database.
+    Reindex {
+        /// Only this workspace (default: all).
+        #[arg(long)]
+        workspace: Option<String>,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -340,7 +371,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { bind, db } => {
             let settings = load(&cli, bind.clone(), db)?;
             let store = app::open_store(&settings).await?;
-            let state = app::state(&settings, app::engine(&settings, store)?);
+            let engine = app::with_models(&settings, app::engine(&settings, store)?)?;
+            let state = app::state(&settings, engine);
             let listener = app::bind(&settings).await?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "listening");
@@ -352,6 +384,11 @@ async fn main() -> anyhow::Result<()> {
             if settings.database.url.is_none() {
                 // A fresh embedded database every run, apart from any real data.
                 settings.database.data_dir = settings.database.data_dir.join("demo");
+                let index = settings.knowledge_index_dir();
+                if index.exists() {
+                    std::fs::remove_dir_all(&index)
+                        .with_context(|| format!("removing the old demo knowledge index {}", index.display()))?;
+                }
                 for suffix in ["", "-wal", "-shm"] {
                     let path = PathBuf::from(format!("{}{suffix}", settings.sqlite_path().display()));
                     if path.exists() {
@@ -361,7 +398,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             let store = app::open_store(&settings).await?;
-            let engine = app::engine(&settings, store)?;
+            let engine = app::with_models(&settings, app::engine(&settings, store)?)?;
             let info = demo::seed(&engine).await.context("seeding the demo workspace")?;
             let listener = app::bind(&settings).await?;
             let url = format!("http://{}", listener.local_addr()?);
@@ -474,6 +511,14 @@ async fn main() -> anyhow::Result<()> {
                 tandem::eval::kb::print(&reports);
             }
             Ok(())
+        }
+        Command::Kb { command: KbCommand::Import { path, workspace, language, db } } => {
+            let settings = load(&cli, None, db)?;
+            tandem::kb_cli::run_import(&settings, workspace, path, language).await
+        }
+        Command::Kb { command: KbCommand::Reindex { workspace, db } } => {
+            let settings = load(&cli, None, db)?;
+            tandem::kb_cli::run_reindex(&settings, workspace.as_deref()).await
         }
         Command::Simulate { scenario, seed, json } => tandem::routing_cli::simulate(scenario, *seed, *json).map(|_| ()),
         Command::Staffing {

@@ -20,7 +20,26 @@ pub struct Settings {
     pub database: DatabaseSection,
     pub conversations: ConversationsSection,
     pub nlp: NlpSection,
+    pub knowledge: KnowledgeSection,
     pub log: LogSection,
+}
+
+/// The knowledge base's search index.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KnowledgeSection {
+    /// The embedding model for dense retrieval: `auto` (multilingual-e5-small if
+    /// installed, else all-MiniLM-L6-v2, else none), `e5`, `minilm` or `none` (BM25 only).
+    pub model: String,
+    /// The index folder (default: `knowledge-index` in the data directory). Derived
+    /// data: rebuilt from the database when missing.
+    pub index_dir: Option<PathBuf>,
+}
+
+impl Default for KnowledgeSection {
+    fn default() -> Self {
+        Self { model: "auto".into(), index_dir: None }
+    }
 }
 
 /// Message understanding on the inbound path.
@@ -203,6 +222,9 @@ impl Settings {
         if !(1..=720).contains(&self.conversations.session_ttl_hours) {
             bail!("conversations.session_ttl_hours is {}; use 1 to 720", self.conversations.session_ttl_hours);
         }
+        if !matches!(self.knowledge.model.as_str(), "auto" | "e5" | "minilm" | "none") {
+            bail!("knowledge.model is `{}`; use auto, e5, minilm or none", self.knowledge.model);
+        }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             bail!("log.format is `{}`; use `pretty` or `json`", self.log.format);
         }
@@ -221,6 +243,16 @@ impl Settings {
     /// The embedded database file.
     pub fn sqlite_path(&self) -> PathBuf {
         self.database.data_dir.join("tandem.db")
+    }
+
+    /// The knowledge index folder.
+    pub fn knowledge_index_dir(&self) -> PathBuf {
+        self.knowledge.index_dir.clone().unwrap_or_else(|| self.database.data_dir.join("knowledge-index"))
+    }
+
+    /// The models directory.
+    pub fn models_dir(&self) -> PathBuf {
+        self.nlp.models_dir.clone().unwrap_or_else(tandem_embed::models_dir)
     }
 }
 
@@ -267,6 +299,13 @@ lingua = false
 # when all-MiniLM-L6-v2 is in the models directory (`tandem models install`).
 embeddings = true
 # models_dir = "./tandem-data/models"   # default: TANDEM_MODELS_DIR, else this
+
+[knowledge]
+# The embedding model for dense (and cross-lingual) retrieval: "auto" takes
+# multilingual-e5-small if installed, else all-MiniLM-L6-v2, else none; "none" searches
+# with BM25 only (and says so in every response).
+model = "auto"
+# index_dir = "./tandem-data/knowledge-index"   # default: in the data directory
 
 [log]
 # A tracing filter, e.g. "info" or "tandem_server=debug,info". Logs never contain

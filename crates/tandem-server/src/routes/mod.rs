@@ -7,6 +7,7 @@ pub mod chat;
 pub mod conversations;
 pub mod customers;
 pub mod events;
+pub mod knowledge;
 pub mod messages;
 pub mod ops;
 pub mod routing;

@@ -37,6 +37,21 @@ async fn no_endpoint_crosses_workspaces() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A's knowledge: an article, a card recommendation (a recorded question) and a verdict.
+    let article_a = app
+        .post(
+            &ka,
+            "/api/v1/kb/articles",
+            json!({ "title": "secret A article", "body": "secret A business refunds", "language": "en" }),
+        )
+        .await;
+    assert_eq!(article_a.status, StatusCode::CREATED, "{}", article_a.json);
+    let article_a = article_a.json["id"].as_str().unwrap().to_owned();
+    let cards_a = app.get(&ka, &format!("/api/v1/conversations/{conv_a}/knowledge")).await;
+    assert_eq!(cards_a.json["cards"][0]["article_id"], article_a.as_str());
+    let verdict = json!({ "article_id": article_a, "passage": 0, "verdict": "helpful" });
+    let given = app.post(&ka, &format!("/api/v1/conversations/{conv_a}/knowledge/feedback"), verdict).await;
+    assert_eq!(given.status, StatusCode::CREATED, "{}", given.json);
     // Workspace B's own things to aim with.
     let bob = app.agent(app.b.workspace.id, "bob@globex.test", Role::Admin).await;
     let queue_b = app.post(&kb, "/api/v1/queues", json!({ "name": "Billing" })).await;
@@ -182,6 +197,54 @@ async fn no_endpoint_crosses_workspaces() {
         .unwrap()
         .to_owned();
     not_found(app.get(&new_key, &format!("/api/v1/conversations/{conv_a}")).await, "a new B key");
+
+    // Knowledge.
+    cover("get", "/api/v1/kb/articles");
+    let listed = app.get(&kb, "/api/v1/kb/articles").await.json;
+    no_a(&listed, "article list");
+    assert!(!listed.to_string().contains(&article_a));
+    cover("post", "/api/v1/kb/articles");
+    let article_b = app
+        .post(&kb, "/api/v1/kb/articles", json!({ "title": "B refunds", "body": "B refunds text", "language": "en" }))
+        .await;
+    assert_eq!(article_b.status, StatusCode::CREATED);
+    let article_b = article_b.json["id"].as_str().unwrap().to_owned();
+    let cross_translation = json!({ "title": "B", "body": "B", "language": "es", "translation_of": article_a });
+    assert_eq!(app.post(&kb, "/api/v1/kb/articles", cross_translation).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    cover("get", "/api/v1/kb/articles/{id}");
+    not_found(app.get(&kb, &format!("/api/v1/kb/articles/{article_a}")).await, "get A's article");
+    cover("patch", "/api/v1/kb/articles/{id}");
+    not_found(
+        app.call(&kb, Method::PATCH, &format!("/api/v1/kb/articles/{article_a}"), Some(json!({ "title": "x" }))).await,
+        "edit A's article",
+    );
+    cover("get", "/api/v1/kb/articles/{id}/versions");
+    not_found(app.get(&kb, &format!("/api/v1/kb/articles/{article_a}/versions")).await, "A's versions");
+    cover("post", "/api/v1/kb/search");
+    let found = app.post(&kb, "/api/v1/kb/search", json!({ "q": "secret A business refunds" })).await;
+    assert_eq!(found.status, StatusCode::OK);
+    no_a(&found.json, "search");
+    assert!(!found.json.to_string().contains(&article_a));
+    cover("get", "/api/v1/conversations/{id}/knowledge");
+    not_found(app.get(&kb, &format!("/api/v1/conversations/{conv_a}/knowledge")).await, "cards of A's conversation");
+    cover("post", "/api/v1/conversations/{id}/knowledge/feedback");
+    let on_a = json!({ "article_id": article_b, "passage": 0, "verdict": "dismissed" });
+    not_found(app.post(&kb, &format!("/api/v1/conversations/{conv_a}/knowledge/feedback"), on_a).await, "verdict in A");
+    let a_article = json!({ "article_id": article_a, "passage": 0, "verdict": "dismissed" });
+    not_found(
+        app.post(&kb, &format!("/api/v1/conversations/{conv_b}/knowledge/feedback"), a_article).await,
+        "verdict on A's article",
+    );
+    cover("get", "/api/v1/kb/feedback");
+    let report = app.get(&kb, "/api/v1/kb/feedback").await.json;
+    assert!(!report.to_string().contains(&article_a), "feedback report: {report}");
+    cover("get", "/api/v1/kb/gaps");
+    no_a(&app.get(&kb, "/api/v1/kb/gaps?min_count=1").await.json, "gaps");
+    cover("post", "/api/v1/kb/reindex");
+    let reindexed = app.post(&kb, "/api/v1/kb/reindex", json!({ "full": true })).await;
+    assert_eq!((reindexed.status, reindexed.json["articles"].as_u64()), (StatusCode::OK, Some(1)));
+    let still = app.post(&ka, "/api/v1/kb/search", json!({ "q": "secret A business refunds" })).await.json;
+    assert_eq!(still["hits"][0]["article_id"], article_a.as_str(), "B's re-index left A's index alone");
 
     // Auth.
     cover("post", "/api/v1/auth/login");

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod bad_input;
 mod isolation;
+mod knowledge;
 mod routing;
 mod support;
 mod websockets;
