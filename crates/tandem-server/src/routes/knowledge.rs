@@ -142,7 +142,7 @@ pub struct CreateArticleRequest {
     pub tags: Vec<String>,
     pub product: Option<String>,
     pub category: Option<String>,
-    /// `public` (default) or `internal`.
+    /// `internal` (default: agents only) or `public` (the bot may quote it).
     pub audience: Option<String>,
     /// `published` (default), `draft` or `archived`.
     pub status: Option<String>,

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod knowledge;
 mod routing;
 mod stories;
 mod support;
@@ -59,5 +60,10 @@ conformance!(
         offers_are_recorded_settled_and_listed,
         accepting_an_offer_assigns_the_conversation_once,
         concurrent_accepts_of_one_offer_let_exactly_one_win,
+    ],
+    knowledge: [
+        articles_are_versioned_with_an_optimistic_check,
+        articles_are_listed_by_filters_and_pages,
+        card_verdicts_and_questions_are_recorded,
     ],
 );
