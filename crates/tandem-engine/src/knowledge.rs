@@ -177,6 +177,14 @@ pub struct Recommendations {
     pub language: Option<String>,
 }
 
+/// Whether a recommendation waits for its question to be recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recording {
+    Wait,
+    /// Recorded after the reply (the request path stays fast).
+    Background,
+}
+
 /// A knowledge card recommendation waiting to be computed.
 pub(crate) struct RecommendJob {
     pub workspace_id: WorkspaceId,
@@ -191,7 +199,7 @@ pub(crate) fn spawn(engine: Engine) -> mpsc::Sender<RecommendJob> {
     let (tx, mut rx) = mpsc::channel::<RecommendJob>(QUEUE);
     tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
-            if let Err(error) = engine.recommend(job.workspace_id, job.conversation_id).await {
+            if let Err(error) = engine.recommend(job.workspace_id, job.conversation_id, Recording::Wait).await {
                 tracing::warn!(%error, conversation.id = %job.conversation_id, "could not recommend knowledge");
             }
         }
@@ -531,10 +539,11 @@ impl Engine {
         self.blocking(move |k| k.search(&request)).await
     }
 
-    /// The knowledge cards for a conversation, as an agent asks for them.
+    /// The knowledge cards for a conversation, as an agent asks for them. How well the
+    /// latest customer message was answered is recorded after the reply, off its path.
     pub async fn knowledge_cards(&self, actor: Actor, conversation: ConversationId) -> EngineResult<Recommendations> {
         actor.require(Role::Agent)?;
-        self.recommend(actor.workspace_id(), conversation).await
+        self.recommend(actor.workspace_id(), conversation, Recording::Background).await
     }
 
     /// Computes the top cards for a conversation from its recent customer messages and
@@ -544,6 +553,7 @@ impl Engine {
         &self,
         workspace_id: WorkspaceId,
         conversation_id: ConversationId,
+        recording: Recording,
     ) -> EngineResult<Recommendations> {
         let conversation = self.store.conversation(workspace_id, conversation_id).await?;
         let messages = self.store.messages(workspace_id, conversation_id).await?;
@@ -640,8 +650,17 @@ impl Engine {
             },
             self.now(),
         );
-        let events = self.store.record_knowledge_question(&question, vec![event]).await?;
-        self.publish(&events).await;
+        let engine = self.clone();
+        let record = async move {
+            match engine.store.record_knowledge_question(&question, vec![event]).await {
+                Ok(events) => engine.publish(&events).await,
+                Err(error) => tracing::warn!(%error, "could not record a knowledge question"),
+            }
+        };
+        match recording {
+            Recording::Wait => record.await,
+            Recording::Background => drop(tokio::spawn(record)),
+        }
         Ok(Recommendations {
             conversation_id,
             message_id: Some(latest.id),

@@ -78,12 +78,19 @@ impl Default for SearchConfig {
 }
 
 impl SearchConfig {
-    /// The calibration measured for a model (by name), else the default.
+    /// The calibration and fusion weight measured for a model (by name), else the
+    /// default. Tuned on the dev split of `tandem eval kb`: a weighted sum beat
+    /// reciprocal-rank fusion at every setting for both models; e5's cosines carry more
+    /// than MiniLM's, so BM25 weighs less beside them.
     pub fn for_model(model: Option<&str>) -> Self {
         let base = Self::default();
         match model {
-            Some(m) if m.contains("e5") => Self { cosine_low: 0.76, cosine_high: 0.92, ..base },
-            Some(m) if m.contains("MiniLM") => Self { cosine_low: 0.25, cosine_high: 0.80, ..base },
+            Some(m) if m.contains("e5") => {
+                Self { fusion: Fusion::Weighted { alpha: 0.1 }, cosine_low: 0.76, cosine_high: 0.92, ..base }
+            }
+            Some(m) if m.contains("MiniLM") => {
+                Self { fusion: Fusion::Weighted { alpha: 0.2 }, cosine_low: 0.25, cosine_high: 0.80, ..base }
+            }
             _ => base,
         }
     }

@@ -60,6 +60,8 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
         }
     };
     let ws = workspace.id;
+    let articles = knowledge_articles()?;
+    engine.import_articles(ws, articles, 64, |_| {}).await.context("importing the demo knowledge base")?;
     let general = engine.create_queue(ws, "General").await?;
     let skill = |name: &str, level: u8| tandem_domain::Skill { name: name.into(), level };
     let billing = engine
@@ -257,6 +259,25 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
     })
 }
 
+/// The demo knowledge base: `examples/kb`, built into the binary.
+const KNOWLEDGE: &[(&str, &str)] = &[
+    ("shipping/delivery-times.md", include_str!("../../../examples/kb/shipping/delivery-times.md")),
+    ("shipping/tracking.md", include_str!("../../../examples/kb/shipping/tracking.md")),
+    ("returns/refunds.md", include_str!("../../../examples/kb/returns/refunds.md")),
+    ("returns/refunds.es.md", include_str!("../../../examples/kb/returns/refunds.es.md")),
+    ("account/password.md", include_str!("../../../examples/kb/account/password.md")),
+    ("billing/double-charge.md", include_str!("../../../examples/kb/billing/double-charge.md")),
+    ("orders/change-address.md", include_str!("../../../examples/kb/orders/change-address.md")),
+    ("orders/cancel-order.md", include_str!("../../../examples/kb/orders/cancel-order.md")),
+];
+
+fn knowledge_articles() -> anyhow::Result<Vec<tandem_knowledge::import::ImportItem>> {
+    KNOWLEDGE
+        .iter()
+        .map(|(path, text)| tandem_knowledge::import::markdown(path, text, "en").map_err(anyhow::Error::from))
+        .collect()
+}
+
 /// The banner `tandem demo` prints.
 pub fn banner(info: &DemoInfo, url: &str) -> String {
     let agents: Vec<String> =
@@ -272,6 +293,8 @@ pub fn banner(info: &DemoInfo, url: &str) -> String {
          \x20 curl -s -X POST {url}/api/v1/messages/inbound -H 'Authorization: Bearer {key}' \\\n\
          \x20      -H 'Content-Type: application/json' \\\n\
          \x20      -d '{{\"channel\":\"sms\",\"from\":{{\"phone\":\"+1 415 555 0100\"}},\"body\":\"Any update?\"}}'\n\
+         \x20 curl -s -X POST {url}/api/v1/kb/search -H 'Authorization: Bearer {key}' \\\n\
+         \x20      -H 'Content-Type: application/json' -d '{{\"q\":\"when does my refund arrive\"}}'\n\
          \x20 open {url}/api/openapi.json for the whole API\n\n\
          Press Ctrl-C to stop.\n",
         slug = info.workspace_slug,

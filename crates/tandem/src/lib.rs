@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_kb;
 pub mod bench_nlp;
 pub mod bench_routing;
 pub mod demo;

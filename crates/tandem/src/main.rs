@@ -298,6 +298,23 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The knowledge index at 10,000 articles: build time, BM25/dense/hybrid query
+    /// latency, query embedding, live cards in the service, memory.
+    Kb {
+        #[arg(long, default_value_t = 10_000)]
+        articles: usize,
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+        /// e5, minilm or none.
+        #[arg(long, default_value = "e5")]
+        model: String,
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        datasets: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Message understanding on one core: messages/s and p50/p99 latency.
     Nlp {
         #[arg(long, default_value_t = 3000)]
@@ -558,6 +575,22 @@ async fn main() -> anyhow::Result<()> {
                         print!("{}", tandem::routing_cli::render_staffing(&target, &staffing));
                     }
                 }
+            }
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Kb { articles, queries, model, models, datasets, json } } => {
+            let options = tandem::bench_kb::KbBenchOptions {
+                articles: *articles,
+                queries: *queries,
+                model: model.clone(),
+                models: models.clone(),
+                datasets: datasets.clone(),
+            };
+            let report = tandem::bench_kb::run(&options).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                tandem::bench_kb::print(&report);
             }
             Ok(())
         }

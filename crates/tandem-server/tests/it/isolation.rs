@@ -49,6 +49,14 @@ async fn no_endpoint_crosses_workspaces() {
     let article_a = article_a.json["id"].as_str().unwrap().to_owned();
     let cards_a = app.get(&ka, &format!("/api/v1/conversations/{conv_a}/knowledge")).await;
     assert_eq!(cards_a.json["cards"][0]["article_id"], article_a.as_str());
+    // The question is recorded after the reply: wait for it, so A's event count holds still.
+    for _ in 0..100 {
+        let events = app.get(&ka, "/api/v1/events?limit=1000").await.json;
+        if events.as_array().unwrap().iter().any(|e| e["type"] == "knowledge_recommended") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let verdict = json!({ "article_id": article_a, "passage": 0, "verdict": "helpful" });
     let given = app.post(&ka, &format!("/api/v1/conversations/{conv_a}/knowledge/feedback"), verdict).await;
     assert_eq!(given.status, StatusCode::CREATED, "{}", given.json);

@@ -170,9 +170,18 @@ async fn cards_follow_the_conversation_and_verdicts_are_kept() {
     assert_eq!(row(&refunds)["dismissed"], 1);
     assert_eq!(row(&shipping)["helpful"], 1);
     assert_eq!(row(&tracking)["not_helpful"], 1);
-    let events = app.get(key, "/api/v1/events?after=0&limit=1000").await.json;
-    let kinds: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["type"].as_str()).collect();
-    assert!(kinds.contains(&"knowledge_recommended") && kinds.contains(&"card_feedback_given"), "{kinds:?}");
+    // Questions are recorded after the reply; wait for them.
+    let mut kinds = Vec::new();
+    for _ in 0..100 {
+        let events = app.get(key, "/api/v1/events?after=0&limit=1000").await.json;
+        kinds = events.as_array().unwrap().iter().filter_map(|e| e["type"].as_str().map(str::to_owned)).collect();
+        if kinds.iter().any(|k| k == "knowledge_recommended") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(kinds.iter().any(|k| k == "knowledge_recommended"), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "card_feedback_given"), "{kinds:?}");
 }
 
 #[tokio::test]
@@ -199,6 +208,15 @@ async fn poorly_answered_questions_become_gaps() {
         app.get(key, &format!("/api/v1/conversations/{conv}/knowledge")).await;
         // Asking again records nothing new for the same message.
         app.get(key, &format!("/api/v1/conversations/{conv}/knowledge")).await;
+    }
+    // Questions are recorded after the reply; wait for all six.
+    for _ in 0..100 {
+        let gaps = app.get(key, "/api/v1/kb/gaps?min_count=1").await.json;
+        let counted: u64 = gaps.as_array().unwrap().iter().map(|g| g["count"].as_u64().unwrap()).sum();
+        if counted >= 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let gaps = app.get(key, "/api/v1/kb/gaps?min_count=2").await.json;
     let gaps = gaps.as_array().unwrap();

@@ -96,11 +96,15 @@ fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
 
 /// Embeddings are slow on CPU; they are kept between runs in the models directory, keyed
 /// by the model and a hash of the texts.
-struct EmbeddingCache {
+pub(crate) struct EmbeddingCache {
     dir: PathBuf,
 }
 
 impl EmbeddingCache {
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
     fn key(model: &str, kind: &str, texts: &[String]) -> String {
         let mut hash = 0xcbf2_9ce4_8422_2325u64;
         for b in model.bytes().chain(kind.bytes()).chain(texts.iter().flat_map(|t| t.bytes().chain([0]))) {
@@ -109,7 +113,7 @@ impl EmbeddingCache {
         format!("{model}-{kind}-{}-{hash:016x}.f32", texts.len())
     }
 
-    fn get_or_embed(
+    pub(crate) fn get_or_embed(
         &self,
         encoder: &BertEncoder,
         kind: &str,

@@ -44,7 +44,7 @@ pub struct Corpus {
     pub queries: Vec<Query>,
 }
 
-fn rows(path: &Path, columns: &[&str]) -> anyhow::Result<Vec<Vec<String>>> {
+pub(crate) fn rows(path: &Path, columns: &[&str]) -> anyhow::Result<Vec<Vec<String>>> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(open(path)?);
     let headers = reader.headers()?.clone();
     let index: Vec<usize> = columns

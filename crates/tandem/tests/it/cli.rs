@@ -33,6 +33,22 @@ async fn the_demo_serves_the_api_and_prints_how_to_reach_it() {
         .unwrap();
     assert_eq!(login.status, 200);
     assert_eq!(http.get("/readyz", &[]).await.unwrap().status, 200);
+    // The demo knowledge base is searchable, in Spanish too.
+    let found = http
+        .post_json("/api/v1/kb/search", &[("authorization", &auth)], &json!({ "q": "when does my refund arrive" }))
+        .await
+        .unwrap();
+    assert_eq!(found.status, 200);
+    assert_eq!(found.json().unwrap()["hits"][0]["title"], "Refunds", "{:?}", found.json());
+    let found = http
+        .post_json(
+            "/api/v1/kb/search",
+            &[("authorization", &auth)],
+            &json!({ "q": "¿cuándo llega mi reembolso?", "language": "es" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.json().unwrap()["hits"][0]["title"], "Reembolsos");
     child.kill().await.unwrap();
 
     // A second run starts fresh (the demo database is recreated).
@@ -75,4 +91,50 @@ async fn bad_configuration_fails_fast_naming_the_setting() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("applied 0001 init"));
     assert!(dir.path().join("data/tandem.db").exists());
+}
+
+#[tokio::test]
+async fn kb_import_is_idempotent_and_a_bad_file_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/kb");
+    let run = |args: &[&str]| {
+        let mut command = tandem();
+        command.args(args).current_dir(dir.path());
+        async move { command.output().await.unwrap() }
+    };
+    let out = run(&["workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", data]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let import = ["kb", "import", examples, "--workspace", "acme", "--data-dir", data];
+    let out = run(&import).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("8 created, 0 updated, 0 unchanged"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&import).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 0 updated, 8 unchanged"));
+
+    // One changed file is one new version; a bad file refuses the whole import.
+    let copy = dir.path().join("kb");
+    std::fs::create_dir_all(copy.join("returns")).unwrap();
+    std::fs::copy(format!("{examples}/returns/refunds.md"), copy.join("returns/refunds.md")).unwrap();
+    let text = std::fs::read_to_string(copy.join("returns/refunds.md")).unwrap();
+    std::fs::write(copy.join("returns/refunds.md"), text.replace("30 days", "60 days")).unwrap();
+    std::fs::write(copy.join("bad.md"), "---\naudience: everyone\n---\nBody").unwrap();
+    let from_copy = ["kb", "import", copy.to_str().unwrap(), "--workspace", "acme", "--data-dir", data];
+    let out = run(&from_copy).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("bad.md:2") && stderr.contains("public or internal"), "{stderr}");
+    std::fs::remove_file(copy.join("bad.md")).unwrap();
+    let out = run(&from_copy).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 1 updated, 0 unchanged"));
+    let out = run(&["kb", "import", "/no/such/dir", "--workspace", "acme", "--data-dir", data]).await;
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("neither a file nor a folder"));
+
+    let out = run(&["kb", "reindex", "--data-dir", data]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("8 articles"), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
 }

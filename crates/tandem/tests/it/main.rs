@@ -5,6 +5,7 @@
 
 mod cli;
 mod durability;
+mod kb_floors;
 mod nlp_floors;
 mod planning;
 mod support;
