@@ -32,7 +32,7 @@ use crate::{Actor, Engine, EngineError, EngineResult};
 pub const WEAK_ANSWER: f32 = 0.5;
 /// Cards shown for a conversation.
 pub const CARDS: usize = 3;
-/// Customer messages that make the query for cards (the latest weighs most).
+/// Customer messages read for cards: the latest, and the one before when it is short.
 const RECENT_CUSTOMER_MESSAGES: usize = 2;
 /// At most this many questions are grouped for the gaps report.
 const GAP_QUESTIONS: u32 = 5_000;
@@ -577,9 +577,16 @@ impl Engine {
         };
         let text_of =
             |m: &Message| m.understanding.as_ref().map_or_else(|| m.body.as_str().to_owned(), |u| u.redacted.clone());
-        // The latest message twice: it says most about what the customer needs now.
-        let mut query: Vec<String> = recent.iter().rev().map(|m| text_of(m)).collect();
-        query.push(text_of(latest));
+        // The latest message says most about what the customer needs now; a short one
+        // ("yes, the blue one") takes the one before it for context. Every token costs
+        // embedding time on the real-time path.
+        let latest_text = text_of(latest);
+        let query = match recent.get(1) {
+            Some(previous) if latest_text.split_whitespace().count() < 5 => {
+                format!("{}\n{latest_text}", text_of(previous))
+            }
+            _ => latest_text.clone(),
+        };
         let understanding = latest.understanding.as_ref();
         let intent = understanding.and_then(|u| u.intent.as_ref()).and_then(|i| i.intent.clone());
         let category = understanding.and_then(|u| u.intent.as_ref()).and_then(|i| i.category.clone());
@@ -593,7 +600,7 @@ impl Engine {
             .filter(|f| f.verdict != CardVerdict::Helpful)
             .map(|f| (f.article_id, f.passage))
             .collect();
-        let mut request = SearchRequest::new(workspace_id, query.join("\n"));
+        let mut request = SearchRequest::new(workspace_id, query);
         request.query_language = language.clone();
         request.limit = CARDS;
         request.filter.exclude = excluded;
@@ -627,7 +634,7 @@ impl Engine {
             workspace_id,
             conversation_id,
             message_id: latest.id,
-            text: text_of(latest),
+            text: latest_text,
             language: language.clone(),
             best_score: best.map_or(0.0, |b| b.0),
             best_article: best.map(|b| b.1),

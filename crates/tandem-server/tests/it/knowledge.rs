@@ -160,6 +160,7 @@ async fn cards_follow_the_conversation_and_verdicts_are_kept() {
     }
     let bad = app.post(key, &feedback, json!({ "article_id": refunds, "passage": 0, "verdict": "meh" })).await;
     assert_eq!(bad.json["error"]["field"], "verdict");
+    app.email_message(key, "cara@example.com", "And where is the parcel now? Still no refund either.").await;
     let cards = app.get(key, &format!("/api/v1/conversations/{conv}/knowledge")).await.json;
     let ids: Vec<&str> = cards["cards"].as_array().unwrap().iter().map(|c| c["article_id"].as_str().unwrap()).collect();
     assert!(!ids.contains(&refunds.as_str()) && !ids.contains(&tracking.as_str()), "{cards}");
