@@ -355,7 +355,8 @@ impl KnowledgeIndex {
                 (score + boost, c)
             })
             .collect();
-        fused.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Ties broken by position, so the same query always ranks the same way.
+        fused.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.row.cmp(&b.1.row)));
 
         let mut per_article: HashMap<ArticleId, usize> = HashMap::new();
         let mut hits = Vec::new();

@@ -369,10 +369,29 @@ pub fn run(options: &KbEvalOptions) -> anyhow::Result<Vec<RetrievalReport>> {
                 ));
             }
             if options.tune {
-                for fusion in fusion_grid() {
-                    let tuned = SearchConfig { fusion, ..config };
+                // Fusion settings, then the cosine calibration around the chosen weight.
+                let mut grid: Vec<SearchConfig> =
+                    fusion_grid().into_iter().map(|fusion| SearchConfig { fusion, ..config }).collect();
+                for dl in [-0.1, -0.05, 0.0, 0.05] {
+                    for dh in [-0.04, 0.0, 0.04] {
+                        for alpha in [0.1, 0.2, 0.3] {
+                            grid.push(SearchConfig {
+                                fusion: Fusion::Weighted { alpha },
+                                cosine_low: config.cosine_low + dl,
+                                cosine_high: config.cosine_high + dh,
+                                ..config
+                            });
+                        }
+                    }
+                }
+                for tuned in grid {
                     let (rankings, millis) = run_queries(&indexed, corpus, Mode::Hybrid, &tuned)?;
-                    let retriever = format!("tune {}", fusion_name(fusion));
+                    let retriever = format!(
+                        "tune {} cos {:.2}-{:.2}",
+                        fusion_name(tuned.fusion),
+                        tuned.cosine_low,
+                        tuned.cosine_high
+                    );
                     reports.push(report(
                         corpus,
                         &retriever,
