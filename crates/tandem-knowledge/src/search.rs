@@ -120,8 +120,9 @@ impl Filter {
         if self.status.is_empty() { vec![ArticleStatus::Published] } else { self.status.clone() }
     }
 
-    fn admits(&self, r: &PassageRecord) -> bool {
-        let statuses = self.statuses();
+    /// Whether a passage passes the filter; `statuses` is [`Self::statuses`], computed
+    /// once per search rather than per passage.
+    fn admits(&self, statuses: &[ArticleStatus], r: &PassageRecord) -> bool {
         statuses.contains(&r.status)
             && self
                 .language
@@ -303,9 +304,10 @@ impl KnowledgeIndex {
         let mut cosines: HashMap<usize, f32> = HashMap::new();
         if let (true, Some(query)) = (mode != Mode::Bm25, query_vector) {
             let t = Instant::now();
-            let mut scored: Vec<(f32, usize)> = Vec::new();
+            let statuses = request.filter.statuses();
+            let mut scored: Vec<(f32, usize)> = Vec::with_capacity(partition.rows.len());
             for (i, row) in partition.rows.iter().enumerate() {
-                if !row.live || !row.has_vector || !request.filter.admits(&row.record) {
+                if !row.live || !row.has_vector || !request.filter.admits(&statuses, &row.record) {
                     continue;
                 }
                 let v = &partition.matrix[i * dimension..(i + 1) * dimension];
