@@ -34,6 +34,8 @@ pub const WEAK_ANSWER: f32 = 0.5;
 pub const CARDS: usize = 3;
 /// Customer messages read for cards: the latest, and the one before when it is short.
 const RECENT_CUSTOMER_MESSAGES: usize = 2;
+/// Words of a query that are embedded (the rest counts for BM25 only).
+const QUERY_WORDS: usize = 48;
 /// At most this many questions are grouped for the gaps report.
 const GAP_QUESTIONS: u32 = 5_000;
 
@@ -87,8 +89,11 @@ impl Knowledge {
 
     fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>, EngineError> {
         let Some(e) = &self.embedder else { return Ok(None) };
+        // Embedding time grows with length: a long email is embedded by its opening
+        // (BM25 still reads all of it), keeping the real-time path within budget.
+        let opening: String = text.split_whitespace().take(QUERY_WORDS).collect::<Vec<_>>().join(" ");
         let mut vectors =
-            e.embed(&[text]).map_err(|e| EngineError::Unavailable(format!("embedding the query: {e}")))?;
+            e.embed(&[opening.as_str()]).map_err(|e| EngineError::Unavailable(format!("embedding the query: {e}")))?;
         Ok(vectors.pop())
     }
 
