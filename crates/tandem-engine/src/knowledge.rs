@@ -66,25 +66,8 @@ impl Knowledge {
         Ok(Self::new(KnowledgeIndex::in_memory(IndexMeta::new(None, 0))?, None))
     }
 
-    pub fn index(&self) -> &KnowledgeIndex {
-        &self.index
-    }
-
     pub fn model(&self) -> Option<&str> {
         self.embedder.as_ref().map(|e| e.model_name())
-    }
-
-    /// The index update for an article: its passages and, with a model, their vectors.
-    fn update_for(&self, article: &Article) -> Result<IndexUpdate, EngineError> {
-        let (passages, texts) = prepare(article);
-        let vectors = match &self.embedder {
-            Some(e) => {
-                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                e.embed_passages(&refs).map_err(|e| EngineError::Unavailable(format!("embedding passages: {e}")))?
-            }
-            None => Vec::new(),
-        };
-        Ok(IndexUpdate::Upsert { workspace_id: article.workspace_id, article_id: article.id, passages, vectors })
     }
 
     fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>, EngineError> {
@@ -97,9 +80,28 @@ impl Knowledge {
         Ok(vectors.pop())
     }
 
-    /// Indexes articles (embedding their passages), in one index commit.
+    /// Indexes articles in one index commit, embedding all their passages together (the
+    /// encoder batches texts of similar length).
     pub fn index_articles(&self, articles: &[Article]) -> Result<(), EngineError> {
-        let updates = articles.iter().map(|a| self.update_for(a)).collect::<Result<Vec<_>, _>>()?;
+        let prepared: Vec<_> = articles.iter().map(prepare).collect();
+        let mut vectors = match &self.embedder {
+            Some(e) => {
+                let texts: Vec<&str> = prepared.iter().flat_map(|(_, t)| t.iter().map(String::as_str)).collect();
+                e.embed_passages(&texts).map_err(|e| EngineError::Unavailable(format!("embedding passages: {e}")))?
+            }
+            None => Vec::new(),
+        }
+        .into_iter();
+        let updates = articles
+            .iter()
+            .zip(prepared)
+            .map(|(a, (passages, texts))| IndexUpdate::Upsert {
+                workspace_id: a.workspace_id,
+                article_id: a.id,
+                passages,
+                vectors: vectors.by_ref().take(texts.len()).collect(),
+            })
+            .collect();
         self.index.apply(updates).map_err(index_error)
     }
 
@@ -236,10 +238,12 @@ fn validate_translation(article: &Article, of: Option<&Article>) -> EngineResult
 }
 
 impl Engine {
+    /// The configured knowledge, or an in-memory BM25-only one made on first use.
     fn knowledge(&self) -> EngineResult<Arc<Knowledge>> {
         self.knowledge
+            .get_or_init(|| Knowledge::in_memory().map(Arc::new).map_err(|e| e.to_string()))
             .clone()
-            .ok_or_else(|| EngineError::Unavailable("the knowledge index could not be created; see the log".into()))
+            .map_err(|e| EngineError::Unavailable(format!("the knowledge index could not be created: {e}")))
     }
 
     /// Starts the worker that recommends knowledge after each customer message.
@@ -273,18 +277,8 @@ impl Engine {
             })?),
             None => None,
         };
-        let now = self.now();
-        let article = Article {
-            id: ArticleId::new(),
-            workspace_id,
-            key,
-            translation_of: translation_of.as_ref().map(Article::translation_root),
-            content,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            updated_by: editor(actor),
-        };
+        let root = translation_of.as_ref().map(Article::translation_root);
+        let article = self.first_version(workspace_id, key, root, content, editor(actor));
         validate_translation(&article, translation_of.as_ref())?;
         self.save_and_index(vec![(article.clone(), None)]).await?;
         Ok(article)
@@ -320,6 +314,28 @@ impl Engine {
         let article = self.next_version(&current, content, editor(actor));
         self.save_and_index(vec![(article.clone(), Some(current.version))]).await?;
         Ok(article)
+    }
+
+    fn first_version(
+        &self,
+        workspace_id: WorkspaceId,
+        key: Option<String>,
+        translation_of: Option<ArticleId>,
+        content: ArticleContent,
+        by: Editor,
+    ) -> Article {
+        let now = self.now();
+        Article {
+            id: ArticleId::new(),
+            workspace_id,
+            key,
+            translation_of,
+            content,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            updated_by: by,
+        }
     }
 
     fn next_version(&self, current: &Article, content: ArticleContent, by: Editor) -> Article {
@@ -432,21 +448,9 @@ impl Engine {
                         summary.updated += 1;
                     }
                     Err(StoreError::NotFound(_)) => {
-                        let now = self.now();
-                        saves.push((
-                            Article {
-                                id: ArticleId::new(),
-                                workspace_id,
-                                key: Some(key),
-                                translation_of,
-                                content,
-                                version: 1,
-                                created_at: now,
-                                updated_at: now,
-                                updated_by: Editor::Import,
-                            },
-                            None,
-                        ));
+                        let article =
+                            self.first_version(workspace_id, Some(key), translation_of, content, Editor::Import);
+                        saves.push((article, None));
                         summary.created += 1;
                     }
                     Err(e) => return Err(e.into()),
@@ -528,7 +532,7 @@ impl Engine {
 
     /// The knowledge index's model, if any (for responses that say what ran).
     pub fn knowledge_model(&self) -> Option<String> {
-        self.knowledge.as_ref().and_then(|k| k.model().map(str::to_owned))
+        self.knowledge.get().and_then(|k| k.as_ref().ok()).and_then(|k| k.model().map(str::to_owned))
     }
 
     /// Searches the workspace's knowledge. Agents see public and internal articles.

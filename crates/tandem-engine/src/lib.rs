@@ -66,8 +66,9 @@ pub struct Engine {
     enricher: Option<Arc<tandem_nlp::enrich::Enricher>>,
     refiner: Option<tokio::sync::mpsc::Sender<refine::RefineJob>>,
     routing: Arc<routing::Routing>,
-    /// The knowledge index (in memory and BM25 only unless configured).
-    knowledge: Option<Arc<Knowledge>>,
+    /// The knowledge index: set by `with_knowledge`, else made in memory (BM25 only) on
+    /// first use.
+    knowledge: Arc<std::sync::OnceLock<Result<Arc<Knowledge>, String>>>,
     recommender: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<knowledge::RecommendJob>>>,
 }
 
@@ -81,13 +82,7 @@ impl Engine {
             enricher: None,
             refiner: None,
             routing: Arc::new(routing::Routing::new(RoutingConfig::default())),
-            knowledge: match Knowledge::in_memory() {
-                Ok(k) => Some(Arc::new(k)),
-                Err(error) => {
-                    tracing::error!(%error, "could not create an in-memory knowledge index");
-                    None
-                }
-            },
+            knowledge: Arc::new(std::sync::OnceLock::new()),
             recommender: Arc::new(std::sync::OnceLock::new()),
         }
     }
@@ -95,7 +90,7 @@ impl Engine {
     /// Replaces the knowledge index (a directory index, with an embedding model).
     #[must_use]
     pub fn with_knowledge(mut self, knowledge: Knowledge) -> Self {
-        self.knowledge = Some(Arc::new(knowledge));
+        self.knowledge = Arc::new(std::sync::OnceLock::from(Ok(Arc::new(knowledge))));
         self
     }
 

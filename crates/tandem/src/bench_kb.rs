@@ -25,7 +25,7 @@ use tandem_knowledge::{IndexMeta, IndexUpdate, KnowledgeIndex, Mode, SearchConfi
 use tandem_nlp::embedding::SentenceEmbedder;
 
 use crate::eval::data::Split;
-use crate::eval::kb::EmbeddingCache;
+use crate::eval::kb::{EmbeddingCache, percentile};
 use crate::eval::kb_data;
 
 /// What to run.
@@ -65,7 +65,7 @@ pub struct KbBenchReport {
 
 fn latency(operation: &str, mut ms: Vec<f64>) -> Latency {
     ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms.get(((ms.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+    let at = |p: f64| percentile(&ms, p);
     Latency { operation: operation.to_owned(), calls: ms.len(), p50_ms: at(0.5), p99_ms: at(0.99), max_ms: at(1.0) }
 }
 
@@ -327,8 +327,7 @@ pub async fn run(options: &KbBenchOptions) -> anyhow::Result<KbBenchReport> {
     let rss_after_mb = rss_mb();
 
     // Live cards in the service: a new customer message, then its cards.
-    let engine = crate::app::engine(&settings, Arc::clone(engine.store()))?
-        .with_knowledge(tandem_engine::Knowledge::new(index, embedder));
+    let engine = engine.with_knowledge(tandem_engine::Knowledge::new(index, embedder));
     let actor = engine.authenticate_api_key(&api_key).await?;
     let mut cards_ms = Vec::new();
     for (i, q) in queries.iter().take(300).enumerate() {

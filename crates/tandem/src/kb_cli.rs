@@ -97,7 +97,7 @@ pub async fn run_import(settings: &Settings, slug: &str, path: &Path, language: 
     let ws = workspace(&engine, slug).await?;
     let (engine, indexed) = match crate::app::with_models(settings, engine.clone()) {
         Ok(with) => (with, true),
-        Err(e) if format!("{e:#}").contains("in use by another process") => {
+        Err(e) if e.chain().any(|c| matches!(c.downcast_ref(), Some(tandem_knowledge::KnowledgeError::Locked))) => {
             eprintln!("the knowledge index is in use (a running `tandem serve`?): storing the articles only");
             (engine, false)
         }

@@ -87,7 +87,8 @@ pub fn metrics(rankings: &[Vec<String>], relevant: &[&HashSet<String>]) -> Metri
     Metrics { ndcg_at_10: total.ndcg_at_10 / n, mrr_at_10: total.mrr_at_10 / n, recall_at_5: total.recall_at_5 / n }
 }
 
-fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
+/// The `p` quantile of sorted values (nearest rank); 0 when empty.
+pub(crate) fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
     if sorted_ms.is_empty() {
         return 0.0;
     }

@@ -142,6 +142,8 @@ async fn sqlite_keeps_every_acknowledged_message_across_kill_9() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_every_acknowledged_message_across_kill_9() {
     let Some((url, admin, name)) = postgres_database().await else { return };
-    story(&["--database-url", &url]).await;
+    // The data directory still holds the node's knowledge index.
+    let dir = tempfile::tempdir().unwrap();
+    story(&["--database-url", &url, "--data-dir", dir.path().to_str().unwrap()]).await;
     drop_database(&admin, &name).await;
 }
