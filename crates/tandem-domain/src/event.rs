@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AgentId, AgentState, ArticleId, Author, CardVerdict, Channel, ConversationId, ConversationStatus, CustomerId,
-    EventId, Identity, MessageId, MessageKind, OfferId, Owner, Priority, QueueId, Tag, Timestamp, WorkspaceId,
+    DecisionId, EventId, Identity, MessageId, MessageKind, OfferId, Owner, Priority, QueueId, Tag, TaskId, TaskKind,
+    TaskStatus, Timestamp, WorkspaceId,
 };
 
 /// What happened.
@@ -137,6 +138,36 @@ pub enum DomainEvent {
         passage: u32,
         verdict: CardVerdict,
     },
+    /// The virtual agent took a turn; `kind` and `rule` say what it did and why (the
+    /// whole decision is kept under `decision_id`).
+    BotDecided {
+        conversation_id: ConversationId,
+        decision_id: DecisionId,
+        /// The customer message the turn answered, if a message started it.
+        message_id: Option<MessageId>,
+        kind: String,
+        rule: String,
+    },
+    /// The virtual agent handed the conversation to people.
+    BotEscalated {
+        conversation_id: ConversationId,
+        reason: String,
+        queue_id: Option<QueueId>,
+    },
+    /// A workspace's virtual-agent configuration was replaced.
+    BotConfigUpdated {
+        version: i64,
+    },
+    TaskCreated {
+        task_id: TaskId,
+        kind: TaskKind,
+        conversation_id: Option<ConversationId>,
+    },
+    TaskSettled {
+        task_id: TaskId,
+        status: TaskStatus,
+        conversation_id: Option<ConversationId>,
+    },
 }
 
 /// A knowledge card by reference: which passage of which article, and its score.
@@ -178,6 +209,11 @@ impl DomainEvent {
             Self::ArticleUpdated { .. } => "article_updated",
             Self::KnowledgeRecommended { .. } => "knowledge_recommended",
             Self::CardFeedbackGiven { .. } => "card_feedback_given",
+            Self::BotDecided { .. } => "bot_decided",
+            Self::BotEscalated { .. } => "bot_escalated",
+            Self::BotConfigUpdated { .. } => "bot_config_updated",
+            Self::TaskCreated { .. } => "task_created",
+            Self::TaskSettled { .. } => "task_settled",
         }
     }
 }

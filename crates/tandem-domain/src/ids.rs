@@ -93,6 +93,14 @@ id_type!(
     /// A knowledge article (one language; translations are articles of their own).
     ArticleId
 );
+id_type!(
+    /// One decision of the virtual agent (a turn, an approval's outcome), kept for audit.
+    DecisionId
+);
+id_type!(
+    /// A task for a person: a follow-up to make, an action to approve.
+    TaskId
+);
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod knowledge;
 pub mod message;
 pub mod queue;
+pub mod task;
 pub mod text;
 pub mod time;
 pub mod understanding;
@@ -31,7 +32,8 @@ pub use customer::{Customer, Tier};
 pub use event::{CardRef, DomainEvent, EventKind, StoredEvent};
 pub use identity::{Identity, IdentityKind};
 pub use ids::{
-    AgentId, ApiKeyId, ArticleId, ConversationId, CustomerId, EventId, MessageId, OfferId, QueueId, WorkspaceId,
+    AgentId, ApiKeyId, ArticleId, ConversationId, CustomerId, DecisionId, EventId, MessageId, OfferId, QueueId, TaskId,
+    WorkspaceId,
 };
 pub use ingest::{ContinuityPolicy, InboundMessage, IngestPlan};
 pub use knowledge::{
@@ -40,6 +42,7 @@ pub use knowledge::{
 };
 pub use message::{Attachment, Author, Body, Message, MessageKind};
 pub use queue::{OverflowRule, Queue, QueueRouting};
+pub use task::{Task, TaskKind, TaskStatus};
 pub use text::ValidationError;
 pub use time::Timestamp;
 pub use understanding::{FrustrationSignal, Polarity, SentimentTrajectory, Understanding};

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checks;
 mod codec;
 mod error;
 mod merge;
@@ -26,9 +27,9 @@ use tandem_domain::{
 
 pub use error::StoreError;
 pub use records::{
-    ApiKeyRecord, ArticleFilter, ArticleSave, CardFeedbackCount, ChatVisitorRecord, ConversationChange,
-    ConversationFilter, CustomerChange, IngestOutcome, OfferRecord, OfferStatus, OwnerFilter, RoutingEntry,
-    SessionRecord, Timeline,
+    ApiKeyRecord, ArticleFilter, ArticleSave, BotConfigRecord, BotDecisionRecord, BotStateRecord, BotTurnCommit,
+    CardFeedbackCount, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
+    OfferRecord, OfferStatus, OwnerFilter, RoutingEntry, SessionRecord, TaskFilter, TaskSettlement, Timeline,
 };
 
 /// Shorthand for store results.
@@ -263,6 +264,58 @@ pub trait Store: Send + Sync + 'static {
         below: f32,
         limit: u32,
     ) -> StoreResult<Vec<KnowledgeQuestion>>;
+
+    // --- virtual agent -----------------------------------------------------------------
+
+    /// The workspace's bot configuration, if one was saved.
+    async fn bot_config(&self, workspace: WorkspaceId) -> StoreResult<Option<BotConfigRecord>>;
+    /// Saves a configuration whose `version` is one more than the stored one (or 1 when
+    /// none is stored), with its events. `Conflict` if another save came first.
+    async fn save_bot_config(
+        &self,
+        record: &BotConfigRecord,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// Sets (or replaces) a named secret that action headers refer to.
+    async fn set_bot_secret(&self, workspace: WorkspaceId, name: &str, value: &str, at: Timestamp) -> StoreResult<()>;
+    /// Deletes a secret; `NotFound` if there is none by that name.
+    async fn delete_bot_secret(&self, workspace: WorkspaceId, name: &str) -> StoreResult<()>;
+    /// The workspace's secrets with their values, by name (for rendering action calls).
+    async fn bot_secrets(&self, workspace: WorkspaceId) -> StoreResult<Vec<(String, String)>>;
+    /// The names of the workspace's secrets and when each was set, by name.
+    async fn bot_secret_names(&self, workspace: WorkspaceId) -> StoreResult<Vec<(String, Timestamp)>>;
+    /// The bot's state for a conversation, if it has taken a turn there.
+    async fn bot_state(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<BotStateRecord>>;
+    /// Commits one bot turn (see [`BotTurnCommit`]). `Conflict` if the conversation or
+    /// the state changed since they were read; nothing is written then.
+    async fn commit_bot_turn(&self, commit: BotTurnCommit) -> StoreResult<Vec<StoredEvent>>;
+    /// A conversation's bot decisions, oldest first.
+    async fn bot_decisions(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<BotDecisionRecord>>;
+    /// Decisions taken at or after `since`, oldest first, at most `limit`.
+    async fn bot_decisions_since(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<BotDecisionRecord>>;
+
+    // --- tasks -------------------------------------------------------------------------
+
+    /// Creates a task outside a bot turn, with its events.
+    async fn create_task(&self, task: &tandem_domain::Task, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>>;
+    async fn task(&self, workspace: WorkspaceId, id: tandem_domain::TaskId) -> StoreResult<tandem_domain::Task>;
+    async fn tasks(&self, workspace: WorkspaceId, filter: &TaskFilter) -> StoreResult<Vec<tandem_domain::Task>>;
+    /// Settles an open task; `Conflict` if it is no longer open (someone settled it
+    /// first), `NotFound` if there is no such task.
+    async fn settle_task(&self, settlement: TaskSettlement) -> StoreResult<(tandem_domain::Task, Vec<StoredEvent>)>;
 
     // --- event log -------------------------------------------------------------------
 

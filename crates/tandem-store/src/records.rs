@@ -205,3 +205,94 @@ pub struct CardFeedbackCount {
     pub not_helpful: u64,
     pub dismissed: u64,
 }
+
+/// A workspace's virtual-agent configuration as saved: a JSON document the engine
+/// validates before saving (the store keeps it as it is).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BotConfigRecord {
+    pub workspace_id: WorkspaceId,
+    pub config: serde_json::Value,
+    /// 1 for the first save, then +1 per save.
+    pub version: i64,
+    pub updated_at: Timestamp,
+    /// `agent:<id>`, `api_key:<id>` or `system`.
+    pub updated_by: String,
+}
+
+/// The virtual agent's memory of one conversation: an opaque JSON document (the engine
+/// owns its shape) with a version for optimistic concurrency.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BotStateRecord {
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub state: serde_json::Value,
+    /// 1 for the first save, then +1 per save.
+    pub version: i64,
+    pub updated_at: Timestamp,
+}
+
+/// One decision of the virtual agent, with its inputs, rule and reason (the audit).
+/// Holds no message text: inputs name messages by id and carry understood features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BotDecisionRecord {
+    pub id: tandem_domain::DecisionId,
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    /// The customer message the turn answered (none for an approval's outcome).
+    pub message_id: Option<tandem_domain::MessageId>,
+    /// The bot's turn number in the conversation (1, 2, ...).
+    pub turn: u32,
+    /// What the bot did: `answer`, `ask`, `act`, `resolve`, `escalate`, `clarify`, ...
+    pub kind: String,
+    /// The rule that decided, e.g. `escalate.explicit_request`.
+    pub rule: String,
+    /// Why, for people.
+    pub reason: String,
+    /// The escalation reason code, when the bot escalated.
+    pub escalation: Option<String>,
+    pub inputs: serde_json::Value,
+    pub outcome: serde_json::Value,
+    /// Time spent deciding, excluding calls to business systems.
+    pub latency_us: u64,
+    /// Time spent in calls to business systems.
+    pub external_us: u64,
+    pub at: Timestamp,
+}
+
+/// Everything one bot turn writes, committed in one transaction: the conversation (with
+/// the bot's messages and events, checked against its version, so a conversation an
+/// agent took meanwhile is never written to), the bot's state (checked against its
+/// version), the decision and any tasks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BotTurnCommit {
+    pub change: ConversationChange,
+    pub state: BotStateRecord,
+    /// The state's version when read; 0 when the conversation had none.
+    pub expected_state_version: i64,
+    pub decision: BotDecisionRecord,
+    pub tasks: Vec<tandem_domain::Task>,
+}
+
+/// A task listing query, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub status: Option<tandem_domain::TaskStatus>,
+    pub kind: Option<tandem_domain::TaskKind>,
+    pub conversation: Option<ConversationId>,
+    pub limit: u32,
+}
+
+/// How an open task is settled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSettlement {
+    pub workspace_id: WorkspaceId,
+    pub task_id: tandem_domain::TaskId,
+    /// Not `open`.
+    pub status: tandem_domain::TaskStatus,
+    pub at: Timestamp,
+    pub by: String,
+    pub note: Option<String>,
+    /// Replaces the task's details when given (e.g. with the action's result).
+    pub details: Option<serde_json::Value>,
+    pub events: Vec<StoredEvent>,
+}

@@ -17,14 +17,15 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tandem_domain::{
     Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CardFeedback, Conversation, ConversationId,
     Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message, MessageId, OfferId, Queue, QueueId,
-    StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    StoredEvent, Task, TaskId, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 use tokio_postgres::NoTls;
 
 use crate::{
-    ApiKeyRecord, ArticleFilter, ArticleSave, Backend, CardFeedbackCount, ChatVisitorRecord, ConversationChange,
-    ConversationFilter, CustomerChange, IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store,
-    StoreError, StoreResult, Timeline,
+    ApiKeyRecord, ArticleFilter, ArticleSave, Backend, BotConfigRecord, BotDecisionRecord, BotStateRecord,
+    BotTurnCommit, CardFeedbackCount, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange,
+    IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, TaskFilter,
+    TaskSettlement, Timeline,
 };
 
 pub use ops::db_error;
@@ -488,6 +489,104 @@ impl Store for PostgresStore {
     ) -> StoreResult<Vec<KnowledgeQuestion>> {
         let client = self.client().await?;
         ops::knowledge_questions(&client, workspace, since, below, limit).await
+    }
+
+    async fn bot_config(&self, workspace: WorkspaceId) -> StoreResult<Option<BotConfigRecord>> {
+        let client = self.client().await?;
+        ops::bot_config(&client, workspace).await
+    }
+
+    async fn save_bot_config(
+        &self,
+        record: &BotConfigRecord,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::save_bot_config(&tx, record).await {
+                Ok(()) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn set_bot_secret(&self, workspace: WorkspaceId, name: &str, value: &str, at: Timestamp) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::set_bot_secret(&client, workspace, name, value, at).await
+    }
+
+    async fn delete_bot_secret(&self, workspace: WorkspaceId, name: &str) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::delete_bot_secret(&client, workspace, name).await
+    }
+
+    async fn bot_secrets(&self, workspace: WorkspaceId) -> StoreResult<Vec<(String, String)>> {
+        let client = self.client().await?;
+        ops::bot_secrets(&client, workspace).await
+    }
+
+    async fn bot_secret_names(&self, workspace: WorkspaceId) -> StoreResult<Vec<(String, Timestamp)>> {
+        let client = self.client().await?;
+        ops::bot_secret_names(&client, workspace).await
+    }
+
+    async fn bot_state(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<BotStateRecord>> {
+        let client = self.client().await?;
+        ops::bot_state(&client, workspace, conversation).await
+    }
+
+    async fn commit_bot_turn(&self, commit: BotTurnCommit) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| ops::commit_bot_turn(&tx, commit.clone()).await)
+    }
+
+    async fn bot_decisions(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<BotDecisionRecord>> {
+        let client = self.client().await?;
+        ops::bot_decisions(&client, workspace, conversation).await
+    }
+
+    async fn bot_decisions_since(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<BotDecisionRecord>> {
+        let client = self.client().await?;
+        ops::bot_decisions_since(&client, workspace, since, limit).await
+    }
+
+    async fn create_task(&self, task: &Task, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| {
+            match ops::insert_task(&tx, task).await {
+                Ok(()) => ops::insert_events(&tx, events.clone()).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    async fn task(&self, workspace: WorkspaceId, id: TaskId) -> StoreResult<Task> {
+        let client = self.client().await?;
+        ops::task(&client, workspace, id).await
+    }
+
+    async fn tasks(&self, workspace: WorkspaceId, filter: &TaskFilter) -> StoreResult<Vec<Task>> {
+        let client = self.client().await?;
+        ops::tasks(&client, workspace, filter).await
+    }
+
+    async fn settle_task(&self, settlement: TaskSettlement) -> StoreResult<(Task, Vec<StoredEvent>)> {
+        transaction!(self, retry = false, |tx| {
+            match ops::settle_task(&tx, &settlement).await {
+                Ok(task) => ops::insert_events(&tx, settlement.events.clone()).await.map(|events| (task, events)),
+                Err(e) => Err(e),
+            }
+        })
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

@@ -19,16 +19,16 @@ pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> StoreResult<T
     row.try_get(idx).map_err(db_error)
 }
 
-fn json<T: DeserializeOwned>(row: &Row, idx: usize) -> StoreResult<T> {
+pub(super) fn json<T: DeserializeOwned>(row: &Row, idx: usize) -> StoreResult<T> {
     let Json(value) = row.try_get::<_, Json<T>>(idx).map_err(|e| corrupt("JSON column", e))?;
     Ok(value)
 }
 
-fn at(row: &Row, idx: usize) -> StoreResult<tandem_domain::Timestamp> {
+pub(super) fn at(row: &Row, idx: usize) -> StoreResult<tandem_domain::Timestamp> {
     get::<i64>(row, idx).map(time::from_micros)
 }
 
-fn opt_at(row: &Row, idx: usize) -> StoreResult<Option<tandem_domain::Timestamp>> {
+pub(super) fn opt_at(row: &Row, idx: usize) -> StoreResult<Option<tandem_domain::Timestamp>> {
     Ok(get::<Option<i64>>(row, idx)?.map(time::from_micros))
 }
 

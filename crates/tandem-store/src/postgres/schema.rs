@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "understanding", include_str!("../../migrations/postgres/0002_understanding.sql")),
     (3, "routing", include_str!("../../migrations/postgres/0003_routing.sql")),
     (4, "knowledge", include_str!("../../migrations/postgres/0004_knowledge.sql")),
+    (5, "bot", include_str!("../../migrations/postgres/0005_bot.sql")),
 ];
 
 /// An arbitrary constant naming Tandem's migration lock.

@@ -19,14 +19,15 @@ use rusqlite::{Connection, OpenFlags};
 use tandem_domain::{
     Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CardFeedback, Conversation, ConversationId,
     Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message, MessageId, OfferId, Queue, QueueId,
-    StoredEvent, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    StoredEvent, Task, TaskId, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{
-    ApiKeyRecord, ArticleFilter, ArticleSave, Backend, CardFeedbackCount, ChatVisitorRecord, ConversationChange,
-    ConversationFilter, CustomerChange, IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store,
-    StoreError, StoreResult, Timeline,
+    ApiKeyRecord, ArticleFilter, ArticleSave, Backend, BotConfigRecord, BotDecisionRecord, BotStateRecord,
+    BotTurnCommit, CardFeedbackCount, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange,
+    IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, TaskFilter,
+    TaskSettlement, Timeline,
 };
 
 pub use schema::{Migration, applied_migrations};
@@ -603,6 +604,96 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<KnowledgeQuestion>> {
         self.read(move |conn| ops::knowledge_questions(conn, workspace, since, below, limit)).await
+    }
+
+    async fn bot_config(&self, workspace: WorkspaceId) -> StoreResult<Option<BotConfigRecord>> {
+        self.read(move |conn| ops::bot_config(conn, workspace)).await
+    }
+
+    async fn save_bot_config(
+        &self,
+        record: &BotConfigRecord,
+        events: Vec<StoredEvent>,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let record = record.clone();
+        self.write(move |conn| {
+            ops::save_bot_config(conn, &record)?;
+            ops::insert_events(conn, events)
+        })
+        .await
+    }
+
+    async fn set_bot_secret(&self, workspace: WorkspaceId, name: &str, value: &str, at: Timestamp) -> StoreResult<()> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.write(move |conn| ops::set_bot_secret(conn, workspace, &name, &value, at)).await
+    }
+
+    async fn delete_bot_secret(&self, workspace: WorkspaceId, name: &str) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.write(move |conn| ops::delete_bot_secret(conn, workspace, &name)).await
+    }
+
+    async fn bot_secrets(&self, workspace: WorkspaceId) -> StoreResult<Vec<(String, String)>> {
+        self.read(move |conn| ops::bot_secrets(conn, workspace)).await
+    }
+
+    async fn bot_secret_names(&self, workspace: WorkspaceId) -> StoreResult<Vec<(String, Timestamp)>> {
+        self.read(move |conn| ops::bot_secret_names(conn, workspace)).await
+    }
+
+    async fn bot_state(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<BotStateRecord>> {
+        self.read(move |conn| ops::bot_state(conn, workspace, conversation)).await
+    }
+
+    async fn commit_bot_turn(&self, commit: BotTurnCommit) -> StoreResult<Vec<StoredEvent>> {
+        self.write(move |conn| ops::commit_bot_turn(conn, commit)).await
+    }
+
+    async fn bot_decisions(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<BotDecisionRecord>> {
+        self.read(move |conn| ops::bot_decisions(conn, workspace, conversation)).await
+    }
+
+    async fn bot_decisions_since(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<BotDecisionRecord>> {
+        self.read(move |conn| ops::bot_decisions_since(conn, workspace, since, limit)).await
+    }
+
+    async fn create_task(&self, task: &Task, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        let task = task.clone();
+        self.write(move |conn| {
+            ops::insert_task(conn, &task)?;
+            ops::insert_events(conn, events)
+        })
+        .await
+    }
+
+    async fn task(&self, workspace: WorkspaceId, id: TaskId) -> StoreResult<Task> {
+        self.read(move |conn| ops::task(conn, workspace, id)).await
+    }
+
+    async fn tasks(&self, workspace: WorkspaceId, filter: &TaskFilter) -> StoreResult<Vec<Task>> {
+        let filter = filter.clone();
+        self.read(move |conn| ops::tasks(conn, workspace, &filter)).await
+    }
+
+    async fn settle_task(&self, settlement: TaskSettlement) -> StoreResult<(Task, Vec<StoredEvent>)> {
+        self.write(move |conn| {
+            let task = ops::settle_task(conn, &settlement)?;
+            Ok((task, ops::insert_events(conn, settlement.events)?))
+        })
+        .await
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

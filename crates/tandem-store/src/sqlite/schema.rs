@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "understanding", include_str!("../../migrations/sqlite/0002_understanding.sql")),
     (3, "routing", include_str!("../../migrations/sqlite/0003_routing.sql")),
     (4, "knowledge", include_str!("../../migrations/sqlite/0004_knowledge.sql")),
+    (5, "bot", include_str!("../../migrations/sqlite/0005_bot.sql")),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bot;
 mod knowledge;
 mod routing;
 mod stories;
@@ -65,5 +66,13 @@ conformance!(
         articles_are_versioned_with_an_optimistic_check,
         articles_are_listed_by_filters_and_pages,
         card_verdicts_and_questions_are_recorded,
+    ],
+    bot: [
+        bot_configuration_is_saved_as_versions,
+        bot_secrets_are_set_replaced_listed_and_deleted,
+        a_bot_turn_commits_conversation_state_decision_and_tasks,
+        a_stale_bot_turn_conflicts_and_writes_nothing,
+        bot_decisions_are_listed_in_order_and_scoped,
+        tasks_are_listed_by_filter_and_settled_once,
     ],
 );

@@ -90,17 +90,21 @@ fn taken(error: StoreError, what: &str) -> StoreError {
 mod access;
 mod agents;
 mod baseline;
+mod bot;
 mod conversations;
 mod customers;
 mod events;
 mod knowledge;
 mod routing;
+mod tasks;
 
 pub(super) use access::*;
 pub(super) use agents::*;
 pub(super) use baseline::*;
+pub(super) use bot::*;
 pub(super) use conversations::*;
 pub(super) use customers::*;
 pub(super) use events::*;
 pub(super) use knowledge::*;
 pub(super) use routing::*;
+pub(super) use tasks::*;
