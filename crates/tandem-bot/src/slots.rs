@@ -355,10 +355,11 @@ pub fn parse_date(message: &str, today: NaiveDate) -> Option<NaiveDate> {
     }
     // "the 12th", "el 12", "le 12": a day of this month (or the next, once past).
     for pair in words.windows(2) {
-        if matches!(pair[0], "the" | "el" | "le" | "am" | "dia" | "o") && pair[1].chars().any(|c| c.is_alphabetic()) {
-            if let Some(day) = day_number(pair[1]) {
-                return day_of_month(today, day);
-            }
+        if matches!(pair[0], "the" | "el" | "le" | "am" | "dia" | "o")
+            && pair[1].chars().any(|c| c.is_alphabetic())
+            && let Some(day) = day_number(pair[1])
+        {
+            return day_of_month(today, day);
         }
     }
     words

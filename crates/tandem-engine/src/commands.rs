@@ -187,6 +187,11 @@ impl Engine {
                 Ok(Planned::from_transition(t).with_message(note))
             })
             .await?;
+        if target == AssignTarget::Bot
+            && let Err(error) = self.bot_handed_back(ws, id).await
+        {
+            tracing::warn!(%error, conversation.id = %id, "the bot could not take the conversation back");
+        }
         Ok(conversation)
     }
 

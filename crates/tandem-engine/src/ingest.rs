@@ -4,7 +4,7 @@ use tandem_domain::InboundMessage;
 use tandem_domain::ingest::Idempotency;
 use tandem_store::IngestOutcome;
 
-use crate::{Engine, EngineResult, auth, refine};
+use crate::{BotTurnReport, Engine, EngineResult, auth, refine};
 
 /// An inbound message with the client's idempotency key, if it sent one.
 #[derive(Clone, Debug)]
@@ -18,6 +18,44 @@ impl Engine {
     /// conversation — and publishes what changed. When this returns `Ok` the message is
     /// committed. A retry with the same idempotency key returns the first outcome.
     pub async fn ingest(&self, request: InboundRequest) -> EngineResult<IngestOutcome> {
+        let outcome = self.ingest_only(request).await?;
+        if self.bot_should_answer(&outcome) {
+            self.spawn_bot(outcome.message.workspace_id, outcome.conversation.id);
+        }
+        Ok(outcome)
+    }
+
+    /// Like [`Engine::ingest`], then waits for the virtual agent's turns when the bot
+    /// owns the conversation (a voice gateway or a chat widget that wants the reply in
+    /// its answer). The message is committed whatever the bot does; a bot failure is
+    /// logged and answered with no turns.
+    pub async fn ingest_and_answer(
+        &self,
+        request: InboundRequest,
+    ) -> EngineResult<(IngestOutcome, Vec<BotTurnReport>)> {
+        let outcome = self.ingest_only(request).await?;
+        if !self.bot_should_answer(&outcome) {
+            return Ok((outcome, Vec::new()));
+        }
+        let (ws, id) = (outcome.message.workspace_id, outcome.conversation.id);
+        match self.run_bot(ws, id).await {
+            Ok(turns) => Ok((outcome, turns)),
+            Err(error) => {
+                tracing::warn!(%error, conversation.id = %id, "the virtual agent could not answer inline; retrying in the background");
+                self.spawn_bot(ws, id);
+                Ok((outcome, Vec::new()))
+            }
+        }
+    }
+
+    fn bot_should_answer(&self, outcome: &IngestOutcome) -> bool {
+        self.bot_enabled()
+            && !outcome.replayed
+            && outcome.conversation.owner == tandem_domain::Owner::Bot
+            && matches!(outcome.message.author, tandem_domain::Author::Customer(_))
+    }
+
+    async fn ingest_only(&self, request: InboundRequest) -> EngineResult<IngestOutcome> {
         let InboundRequest { mut message, idempotency_key } = request;
         if let Some(raw) = idempotency_key {
             let key = Idempotency::parse_key(&raw)?;

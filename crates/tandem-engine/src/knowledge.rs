@@ -252,7 +252,7 @@ impl Engine {
     }
 
     /// Runs blocking knowledge work (embedding, index commits) off the async workers.
-    async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Knowledge) -> EngineResult<T> + Send + 'static,
     ) -> EngineResult<T> {

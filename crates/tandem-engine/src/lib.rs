@@ -1,5 +1,6 @@
 //! Tandem's application layer. The [`Engine`] runs every use case — the inbound
-//! pipeline, conversation commands, customers, access — over the [`Store`] and
+//! pipeline, the virtual agent, conversation commands, customers, access, routing,
+//! knowledge — over the [`Store`] and
 //! [`EventBus`] traits: it validates, asks the domain's pure rules what to change,
 //! persists the change and its events in one store call, then publishes the events.
 //!
@@ -10,6 +11,7 @@
 
 mod access;
 pub mod auth;
+mod bot;
 mod clock;
 mod commands;
 mod customers;
@@ -28,6 +30,10 @@ use tandem_domain::ingest::ContinuityPolicy;
 use tandem_store::Store;
 
 pub use access::{Actor, NewAgent, StartedChat};
+pub use bot::{
+    ActionCaller, BotConfigView, BotMetrics, BotOptions, BotTurnReport, HttpCaller, ReasonCount, SecretName,
+    TaskVerdict,
+};
 pub use clock::{Clock, SystemClock};
 pub use commands::AssignTarget;
 pub use customers::CustomerEdit;
@@ -70,6 +76,8 @@ pub struct Engine {
     /// first use.
     knowledge: Arc<std::sync::OnceLock<Result<Arc<Knowledge>, String>>>,
     recommender: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<knowledge::RecommendJob>>>,
+    /// The virtual agent, when it runs in this process.
+    bot: Option<Arc<bot::BotRuntime>>,
 }
 
 impl Engine {
@@ -84,6 +92,7 @@ impl Engine {
             routing: Arc::new(routing::Routing::new(RoutingConfig::default())),
             knowledge: Arc::new(std::sync::OnceLock::new()),
             recommender: Arc::new(std::sync::OnceLock::new()),
+            bot: None,
         }
     }
 

@@ -177,7 +177,11 @@ impl Engine {
         Ok(guard)
     }
 
-    async fn open_conversations(&self, ws: WorkspaceId, owner: OwnerFilter) -> EngineResult<Vec<Conversation>> {
+    pub(crate) async fn open_conversations(
+        &self,
+        ws: WorkspaceId,
+        owner: OwnerFilter,
+    ) -> EngineResult<Vec<Conversation>> {
         let mut all = Vec::new();
         let mut before = None;
         loop {
@@ -795,5 +799,47 @@ impl Engine {
             });
         }
         Ok(out)
+    }
+}
+
+impl Engine {
+    /// The queue named `name` (any case), or the workspace's first queue when the name
+    /// is missing or unknown; `None` when the workspace has no queue.
+    pub(crate) async fn resolve_queue(&self, ws: WorkspaceId, name: Option<&str>) -> EngineResult<Option<Queue>> {
+        let mut queues = self.store.list_queues(ws).await?;
+        queues.sort_by_key(|q| (q.created_at, q.id));
+        let named = name.and_then(|n| queues.iter().position(|q| q.name.eq_ignore_ascii_case(n.trim())));
+        if let (Some(n), None) = (name, named) {
+            tracing::warn!(workspace.id = %ws, queue = n, "the bot's queue is not in the workspace; using the first queue");
+        }
+        Ok(match named {
+            Some(i) => Some(queues.swap_remove(i)),
+            None => queues.into_iter().next(),
+        })
+    }
+
+    /// Who could take a conversation escalated to the queue `name` now (see
+    /// [`Engine::resolve_queue`] for which queue that is).
+    pub(crate) async fn queue_outlook(
+        &self,
+        ws: WorkspaceId,
+        name: Option<&str>,
+        channel: Channel,
+        language: Option<&str>,
+    ) -> EngineResult<(Option<Queue>, tandem_bot::Outlook)> {
+        let Some(queue) = self.resolve_queue(ws, name).await? else {
+            return Ok((None, tandem_bot::Outlook::default()));
+        };
+        let guard = self.routing_lock(ws).await?;
+        let seen = guard.get(&ws).and_then(|state| state.router.outlook(queue.id, channel, language));
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let outlook = seen.map_or_else(tandem_bot::Outlook::default, |o| tandem_bot::Outlook {
+            queue: Some(queue.name.clone()),
+            working: to_u32(o.working),
+            free: to_u32(o.free),
+            waiting: to_u32(o.waiting),
+        });
+        let outlook = tandem_bot::Outlook { queue: Some(queue.name.clone()), ..outlook };
+        Ok((Some(queue), outlook))
     }
 }

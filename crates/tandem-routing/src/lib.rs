@@ -22,4 +22,4 @@ pub use model::{
     AgentSpec, ContactSpec, Decision, Millis, OfferId, OverflowStep, PriorityInputs, PriorityWeights, QueueSpec,
     RouteError, RouterConfig, Rule, Score, SkillReq,
 };
-pub use router::{ContactStatus, Router};
+pub use router::{ContactStatus, Outlook, Router};

@@ -31,6 +31,14 @@ use crate::model::{
 
 const CHANNELS: usize = Channel::ALL.len();
 
+/// Who could take a new contact of a queue (see [`Router::outlook`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outlook {
+    pub working: usize,
+    pub free: usize,
+    pub waiting: usize,
+}
+
 /// Where a contact stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ContactStatus<A> {
@@ -591,6 +599,54 @@ impl<A: Key, Q: Key, C: Key> Router<A, Q, C> {
         let a = *self.agent_ix.get(&agent)?;
         let c = *self.contact_ix.get(&contact)?;
         self.qualifying_step(a, c, now)
+    }
+
+    /// Who could take a new contact of `queue` on `channel` in `language`: agents who
+    /// meet the queue's skills and language at its loosest overflow step, how many of
+    /// them are working (available, busy or wrapping up), how many are free for it now,
+    /// and how many contacts already wait in the queue. `None` for an unknown queue.
+    pub fn outlook(&self, queue: Q, channel: Channel, language: Option<&str>) -> Option<Outlook> {
+        let q = *self.queue_ix.get(&queue)?;
+        let slot = &self.queues[q as usize];
+        let &(_, relax, any_language) = slot.steps.last()?;
+        // A language no agent was ever given is spoken by nobody.
+        let wanted = match (slot.lang, language) {
+            (Some(l), _) => Some(Some(l)),
+            (None, Some(l)) => Some(self.lang_names.get(&l.to_lowercase()).copied()),
+            (None, None) => None,
+        };
+        let ch = channel as usize;
+        let mut outlook = Outlook::default();
+        for agent in &self.agents {
+            if agent.cap[ch] == 0 {
+                continue;
+            }
+            let skilled = slot.skills.iter().all(|&(skill, level)| {
+                let have = agent.skills.iter().find(|(k, _)| *k == skill).map_or(0, |s| s.1);
+                have > 0 && level.saturating_sub(have) <= relax
+            });
+            let speaks = any_language
+                || match wanted {
+                    None => true,
+                    Some(None) => false,
+                    Some(Some(l)) => agent.langs.contains(&l),
+                };
+            if !(skilled && speaks) {
+                continue;
+            }
+            if matches!(agent.state, AgentState::Available | AgentState::Busy | AgentState::WrapUp) {
+                outlook.working += 1;
+            }
+            if agent.open(ch) {
+                outlook.free += 1;
+            }
+        }
+        outlook.waiting = slot
+            .targets
+            .iter()
+            .map(|&t| self.targets[t as usize].buckets.values().map(BTreeMap::len).sum::<usize>())
+            .sum();
+        Some(outlook)
     }
 
     // ---- internals ----------------------------------------------------------------------

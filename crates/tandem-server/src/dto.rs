@@ -10,6 +10,8 @@ use tandem_store::IngestOutcome;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub mod bot;
+
 // --- shared pieces ------------------------------------------------------------------
 
 /// Who owns a conversation: `bot`, a `queue` or an `agent` (with its id).
@@ -250,6 +252,9 @@ pub struct IngestResponse {
     pub conversation_created: bool,
     /// True when this answers a retry with an Idempotency-Key already used.
     pub replayed: bool,
+    /// With `wait_for_bot=true`: the virtual agent's turns on this message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot_turns: Option<Vec<bot::BotTurnDto>>,
 }
 
 impl From<&IngestOutcome> for IngestResponse {
@@ -261,6 +266,7 @@ impl From<&IngestOutcome> for IngestResponse {
             customer_created: o.customer_created,
             conversation_created: o.conversation_created,
             replayed: o.replayed,
+            bot_turns: None,
         }
     }
 }

@@ -33,7 +33,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::metrics::Metrics;
-use crate::routes::{agents, auth, chat, conversations, customers, events, knowledge, messages, ops, routing};
+use crate::routes::{
+    agents, auth, bot, chat, conversations, customers, events, knowledge, messages, ops, routing, tasks,
+};
 
 /// Server behaviour set from configuration.
 #[derive(Clone, Debug)]
@@ -75,6 +77,8 @@ impl AppState {
         (name = "agents", description = "Agents, queues and API keys"),
         (name = "routing", description = "Offers, waiting lists, routing audit and staffing"),
         (name = "knowledge", description = "Articles, hybrid search, knowledge cards, feedback and gaps"),
+        (name = "bot", description = "The virtual agent: configuration, secrets, decisions, handoff summaries, figures"),
+        (name = "tasks", description = "Follow-ups and approvals for people"),
         (name = "auth", description = "Agent sessions"),
         (name = "chat", description = "The web-chat visitor's side"),
         (name = "events", description = "The event log"),
@@ -142,6 +146,15 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(knowledge::feedback_report))
         .routes(routes!(knowledge::gaps))
         .routes(routes!(knowledge::reindex))
+        .routes(routes!(bot::get_config, bot::put_config))
+        .routes(routes!(bot::list_secrets))
+        .routes(routes!(bot::put_secret, bot::delete_secret))
+        .routes(routes!(bot::decisions))
+        .routes(routes!(bot::handoff))
+        .routes(routes!(bot::metrics))
+        .routes(routes!(tasks::list))
+        .routes(routes!(tasks::get))
+        .routes(routes!(tasks::settle))
         .routes(routes!(agents::create_api_key))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))

@@ -247,3 +247,25 @@ fn refused_calls_change_nothing() {
     assert_eq!(r.len(), 1);
     assert!(out.is_empty());
 }
+
+#[test]
+fn the_outlook_counts_who_could_take_a_queue_now() {
+    let mut r = router();
+    let mut out = Out::new();
+    assert_eq!(r.outlook("billing", Channel::Voice, Some("en")).map(|o| o.working), Some(0));
+    agent(&mut r, "ann", 3, &["en"], &mut out);
+    agent(&mut r, "bob", 2, &["en"], &mut out);
+    agent(&mut r, "cat", 1, &["en"], &mut out);
+    agent(&mut r, "dan", 5, &["de"], &mut out);
+    // Bob qualifies once the overflow step relaxes a level; Cat never does; Dan speaks German.
+    let o = r.outlook("billing", Channel::Voice, Some("en")).unwrap();
+    assert_eq!((o.working, o.free, o.waiting), (2, 2, 0));
+    r.set_agent_state("bob", AgentState::Away, 0, &mut out).unwrap();
+    r.enqueue(contact(1, 0, 0), 0, &mut out).unwrap();
+    r.enqueue(contact(2, 0, 0), 0, &mut out).unwrap();
+    let o = r.outlook("billing", Channel::Voice, Some("en")).unwrap();
+    assert_eq!((o.working, o.free), (1, 0), "Ann is busy with the first contact");
+    assert_eq!(o.waiting, 1, "the second waits");
+    assert_eq!(r.outlook("billing", Channel::Voice, Some("ja")).map(|o| o.working), Some(0), "nobody speaks Japanese");
+    assert!(r.outlook("nope", Channel::Voice, None).is_none());
+}

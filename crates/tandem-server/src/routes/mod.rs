@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod bot;
 pub mod chat;
 pub mod conversations;
 pub mod customers;
@@ -11,3 +12,4 @@ pub mod knowledge;
 pub mod messages;
 pub mod ops;
 pub mod routing;
+pub mod tasks;

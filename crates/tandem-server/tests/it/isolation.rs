@@ -60,6 +60,29 @@ async fn no_endpoint_crosses_workspaces() {
     let verdict = json!({ "article_id": article_a, "passage": 0, "verdict": "helpful" });
     let given = app.post(&ka, &format!("/api/v1/conversations/{conv_a}/knowledge/feedback"), verdict).await;
     assert_eq!(given.status, StatusCode::CREATED, "{}", given.json);
+    // A's virtual agent: a configuration, a secret and an approval task.
+    let config_a = json!({ "config": { "name": "Secret A Bot" } });
+    assert_eq!(app.call(&ka, Method::PUT, "/api/v1/bot/config", Some(config_a)).await.status, StatusCode::OK);
+    let secret_a =
+        app.call(&ka, Method::PUT, "/api/v1/bot/secrets/secret_a_token", Some(json!({ "value": "sa" }))).await;
+    assert_eq!(secret_a.status, StatusCode::NO_CONTENT);
+    let task_a = tandem_domain::Task {
+        id: tandem_domain::TaskId::new(),
+        workspace_id: app.a.workspace.id,
+        conversation_id: Some(conv_a.parse().unwrap()),
+        customer_id: None,
+        kind: tandem_domain::TaskKind::Approval,
+        status: tandem_domain::TaskStatus::Open,
+        title: "secret A approval".into(),
+        details: json!({}),
+        created_at: tandem_domain::time::now(),
+        due_at: None,
+        settled_at: None,
+        settled_by: None,
+        note: None,
+    };
+    app.engine().store().create_task(&task_a, Vec::new()).await.unwrap();
+    let task_a = task_a.id.to_string();
     // Workspace B's own things to aim with.
     let bob = app.agent(app.b.workspace.id, "bob@globex.test", Role::Admin).await;
     let queue_b = app.post(&kb, "/api/v1/queues", json!({ "name": "Billing" })).await;
@@ -253,6 +276,43 @@ async fn no_endpoint_crosses_workspaces() {
     assert_eq!((reindexed.status, reindexed.json["articles"].as_u64()), (StatusCode::OK, Some(1)));
     let still = app.post(&ka, "/api/v1/kb/search", json!({ "q": "secret A business refunds" })).await.json;
     assert_eq!(still["hits"][0]["article_id"], article_a.as_str(), "B's re-index left A's index alone");
+
+    // The virtual agent and tasks.
+    cover("get", "/api/v1/bot/config");
+    let config_b = app.get(&kb, "/api/v1/bot/config").await.json;
+    assert_eq!(config_b["version"], 0, "B still runs the default: {config_b}");
+    no_a(&config_b, "bot configuration");
+    cover("put", "/api/v1/bot/config");
+    let saved_b =
+        app.call(&kb, Method::PUT, "/api/v1/bot/config", Some(json!({ "config": { "name": "B Bot" } }))).await;
+    assert_eq!(
+        (saved_b.status, saved_b.json["version"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "versions are per workspace"
+    );
+    cover("get", "/api/v1/bot/secrets");
+    assert!(!app.get(&kb, "/api/v1/bot/secrets").await.json.to_string().contains("secret_a_token"));
+    cover("put", "/api/v1/bot/secrets/{name}");
+    cover("delete", "/api/v1/bot/secrets/{name}");
+    not_found(app.call(&kb, Method::DELETE, "/api/v1/bot/secrets/secret_a_token", None).await, "delete A's secret");
+    let same_name =
+        app.call(&kb, Method::PUT, "/api/v1/bot/secrets/secret_a_token", Some(json!({ "value": "b" }))).await;
+    assert_eq!(same_name.status, StatusCode::NO_CONTENT, "secret names are per workspace");
+    cover("get", "/api/v1/conversations/{id}/bot/decisions");
+    not_found(app.get(&kb, &format!("/api/v1/conversations/{conv_a}/bot/decisions")).await, "A's bot decisions");
+    cover("get", "/api/v1/conversations/{id}/handoff");
+    not_found(app.get(&kb, &format!("/api/v1/conversations/{conv_a}/handoff")).await, "A's handoff");
+    cover("get", "/api/v1/bot/metrics");
+    assert_eq!(app.get(&kb, "/api/v1/bot/metrics").await.json["conversations"], 0);
+    cover("get", "/api/v1/tasks");
+    no_a(&app.get(&kb, "/api/v1/tasks").await.json, "tasks");
+    cover("get", "/api/v1/tasks/{id}");
+    not_found(app.get(&kb, &format!("/api/v1/tasks/{task_a}")).await, "A's task");
+    cover("post", "/api/v1/tasks/{id}/settle");
+    not_found(
+        app.post(&kb, &format!("/api/v1/tasks/{task_a}/settle"), json!({ "verdict": "cancel" })).await,
+        "settle A's task",
+    );
 
     // Auth.
     cover("post", "/api/v1/auth/login");

@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod bad_input;
+mod bot;
 mod isolation;
 mod knowledge;
 mod routing;

@@ -76,6 +76,14 @@ impl TestApp {
         Some(app)
     }
 
+    /// With message understanding and the virtual agent (plain HTTP calls).
+    pub async fn with_bot() -> Self {
+        let mut app = Self::build(true).await;
+        app.state.engine = app.state.engine.clone().with_bot(tandem_engine::BotOptions::default());
+        app.router = tandem_server::router(app.state.clone());
+        app
+    }
+
     /// With routing settings (e.g. a short offer timeout).
     pub async fn with_routing(config: tandem_engine::RoutingConfig) -> Self {
         Self::build_with(false, Some(config)).await
