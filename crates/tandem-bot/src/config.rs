@@ -86,13 +86,16 @@ pub struct KnowledgeSettings {
     pub enabled: bool,
     /// The least retrieval confidence (0–1) of a public passage the bot quotes.
     pub min_confidence: f32,
+    /// The least confidence when the passage's article is tagged with the intent the
+    /// message seems to be (two signals agreeing).
+    pub min_confidence_with_intent: f32,
     /// The longest quote, in characters.
     pub max_chars: usize,
 }
 
 impl Default for KnowledgeSettings {
     fn default() -> Self {
-        Self { enabled: true, min_confidence: 0.45, max_chars: 600 }
+        Self { enabled: true, min_confidence: 0.45, min_confidence_with_intent: 0.1, max_chars: 600 }
     }
 }
 
@@ -181,6 +184,10 @@ pub struct IntentSpec {
     /// Example messages (any language); a message close to one is this intent.
     #[serde(default)]
     pub examples: Vec<String>,
+    /// When nothing else matched, a message carrying one of these details is this
+    /// intent (`order_number`, `tracking_number`): "wheres my ordr A1043" is about an order.
+    #[serde(default)]
+    pub entities: Vec<String>,
     /// Run this action.
     #[serde(default)]
     pub action: Option<String>,
@@ -390,6 +397,9 @@ impl BotConfig {
         let k = &self.knowledge;
         if !(0.0..=1.0).contains(&k.min_confidence) {
             return Err(ConfigError::new("knowledge.min_confidence", "use a confidence between 0 and 1, e.g. 0.45"));
+        }
+        if !(0.0..=1.0).contains(&k.min_confidence_with_intent) {
+            return Err(ConfigError::new("knowledge.min_confidence_with_intent", "use a confidence between 0 and 1"));
         }
         if !(80..=4000).contains(&k.max_chars) {
             return Err(ConfigError::new("knowledge.max_chars", "use 80 to 4000 characters"));
@@ -612,6 +622,11 @@ impl BotConfig {
                 return Err(ConfigError::new(format!("{at}.keywords[{k}]"), "a keyword needs a letter or digit"));
             }
             let examples = spec.examples.iter().map(|e| text::trigrams(&text::normalize(e))).collect();
+            for (k, entity) in spec.entities.iter().enumerate() {
+                if !matches!(entity.as_str(), "order_number" | "tracking_number") {
+                    return Err(ConfigError::new(format!("{at}.entities[{k}]"), "use order_number or tracking_number"));
+                }
+            }
             intents.push(CompiledIntent { spec: spec.clone(), keywords, examples });
         }
         Ok(intents)

@@ -9,29 +9,30 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::{self, find_phrase, phrase};
+use crate::text::{self, Matching, find_phrase, phrase};
 
 /// A list of phrases, each compiled to normalised words. Fuzzy lists accept typos
 /// (one edit in words of five letters or more); the others need the words as listed,
 /// since one letter turns "cancel" into "cancer".
 pub struct Lexicon {
     phrases: Vec<Vec<String>>,
-    fuzzy: bool,
+    matching: Matching,
 }
 
 impl Lexicon {
     pub fn new(phrases: &[&str], fuzzy: bool) -> Self {
-        Self { phrases: phrases.iter().map(|p| phrase(p)).filter(|p| !p.is_empty()).collect(), fuzzy }
+        let matching = if fuzzy { Matching::Typos } else { Matching::Exact };
+        Self { phrases: phrases.iter().map(|p| phrase(p)).filter(|p| !p.is_empty()).collect(), matching }
     }
 
     /// The first phrase found in `words`, as written in the list.
     pub fn find(&self, words: &[&str]) -> Option<String> {
-        self.phrases.iter().find(|p| find_phrase(words, p, self.fuzzy).is_some()).map(|p| p.join(" "))
+        self.phrases.iter().find(|p| find_phrase(words, p, self.matching).is_some()).map(|p| p.join(" "))
     }
 
     /// Positions where any phrase starts.
     fn positions(&self, words: &[&str]) -> Vec<usize> {
-        self.phrases.iter().filter_map(|p| find_phrase(words, p, self.fuzzy)).collect()
+        self.phrases.iter().filter_map(|p| find_phrase(words, p, self.matching)).collect()
     }
 
     pub fn matches(&self, words: &[&str]) -> bool {

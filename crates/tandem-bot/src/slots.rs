@@ -65,7 +65,10 @@ pub fn read(
         understanding.and_then(|u| u.entities.iter().find(|e| e.kind == kind)).map(|e| e.value.to_uppercase())
     };
     let candidate = match spec.kind {
-        SlotKind::OrderNumber => entity("order_number").or_else(|| asked.then(|| order_token(message)).flatten()),
+        // A configured pattern is specific enough to find the number in any request
+        // ("¿Dónde está mi pedido A1077?" names no "order").
+        SlotKind::OrderNumber => entity("order_number")
+            .or_else(|| (asked || pattern.is_some()).then(|| order_token(message, pattern)).flatten()),
         SlotKind::TrackingNumber => {
             entity("tracking_number").or_else(|| asked.then(|| tracking_token(message)).flatten())
         }
@@ -126,8 +129,11 @@ fn tokens(message: &str) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
-fn order_token(message: &str) -> Option<String> {
-    tokens(message).find_map(|t| ORDER_TOKEN.captures(t).and_then(|c| c.get(1)).map(|m| m.as_str().to_uppercase()))
+/// The first token that looks like an order number (and fits `pattern`, when given).
+fn order_token(message: &str, pattern: Option<&Regex>) -> Option<String> {
+    tokens(message)
+        .filter_map(|t| ORDER_TOKEN.captures(t).and_then(|c| c.get(1)).map(|m| m.as_str().to_uppercase()))
+        .find(|t| pattern.is_none_or(|p| p.is_match(t)))
 }
 
 fn tracking_token(message: &str) -> Option<String> {

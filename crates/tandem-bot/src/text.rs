@@ -124,25 +124,37 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// each word matched with [`fuzzy_eq`]. A phrase word ending in `*` matches any word
 /// starting with what precedes the star ("refund*" matches "refunded").
 pub fn contains_phrase(text_words: &[&str], phrase: &[String]) -> bool {
-    find_phrase(text_words, phrase, true).is_some()
+    find_phrase(text_words, phrase, Matching::Typos).is_some()
 }
 
-/// Where in `text_words` the phrase starts, if it occurs; with `fuzzy`, words may be
-/// typos of the phrase's words, else they must be equal.
-pub fn find_phrase(text_words: &[&str], phrase: &[String], fuzzy: bool) -> Option<usize> {
+/// How phrase words match a message's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Matching {
+    /// Equal words only.
+    Exact,
+    /// Typos allowed (see [`fuzzy_eq`]).
+    Typos,
+    /// Typos allowed in words of eight letters or more only: for workspace keywords,
+    /// where "fitting" must not match "sitting".
+    LongTypos,
+}
+
+/// Where in `text_words` the phrase starts, if it occurs.
+pub fn find_phrase(text_words: &[&str], phrase: &[String], matching: Matching) -> Option<usize> {
     if phrase.is_empty() || phrase.len() > text_words.len() {
         return None;
     }
     text_words
         .windows(phrase.len())
-        .position(|window| window.iter().zip(phrase).all(|(w, p)| word_matches(w, p, fuzzy)))
+        .position(|window| window.iter().zip(phrase).all(|(w, p)| word_matches(w, p, matching)))
 }
 
-fn word_matches(word: &str, pattern: &str, fuzzy: bool) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(stem) => word.starts_with(stem),
-        None if fuzzy => fuzzy_eq(word, pattern),
-        None => word == pattern,
+fn word_matches(word: &str, pattern: &str, matching: Matching) -> bool {
+    match (pattern.strip_suffix('*'), matching) {
+        (Some(stem), _) => word.starts_with(stem),
+        (None, Matching::Typos) => fuzzy_eq(word, pattern),
+        (None, Matching::LongTypos) if pattern.chars().count() >= 8 => fuzzy_eq(word, pattern),
+        (None, _) => word == pattern,
     }
 }
 
@@ -232,8 +244,10 @@ mod tests {
         assert!(contains_phrase(&w, &phrase("real person")));
         assert!(!contains_phrase(&w, &phrase("real people")));
         assert!(contains_phrase(&words("i was refunded"), &phrase("refund*")));
-        assert_eq!(find_phrase(&w, &phrase("talk to"), false), Some(2));
-        assert_eq!(find_phrase(&words("cancel it"), &phrase("cancer"), false), None);
+        assert_eq!(find_phrase(&w, &phrase("talk to"), Matching::Exact), Some(2));
+        assert_eq!(find_phrase(&words("cancel it"), &phrase("cancer"), Matching::Exact), None);
+        assert_eq!(find_phrase(&words("sitting here"), &phrase("fitting"), Matching::LongTypos), None);
+        assert!(find_phrase(&words("an apointment"), &phrase("appointment"), Matching::LongTypos).is_some());
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct KnowledgeQuery {
     pub text: String,
     /// Only passages in this language (`None`: any).
     pub language: Option<String>,
+    /// The intent the message seems to be: articles tagged with it rank higher.
+    pub intent: Option<String>,
 }
 
 /// A passage the bot may quote.
@@ -68,6 +70,7 @@ pub struct KnowledgeHit {
     pub text: String,
     pub language: String,
     pub confidence: f32,
+    pub tags: Vec<String>,
 }
 
 /// An HTTP call to a business system, rendered.
@@ -405,8 +408,10 @@ impl<'a, E: Environment> Turn<'a, E> {
                 _ => Category::Routine,
             })
         };
-        if let Some((ix, i)) =
-            intents.iter().enumerate().find(|(_, i)| i.keywords.iter().any(|k| text::contains_phrase(&words, k)))
+        if let Some((ix, i)) = intents
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.keywords.iter().any(|k| text::find_phrase(&words, k, text::Matching::LongTypos).is_some()))
         {
             return Pick {
                 name: Some(i.spec.name.clone()),
@@ -456,6 +461,33 @@ impl<'a, E: Environment> Turn<'a, E> {
                 source: "examples",
                 spec: Some(ix),
             };
+        }
+        // A detail that only one kind of request carries: an order number, a tracking number.
+        let today = self.input.now.date_naive();
+        for (ix, i) in intents.iter().enumerate() {
+            let Some(action) = i.spec.action.as_ref().and_then(|a| self.bot.actions.get(a)) else { continue };
+            let carries = i.spec.entities.iter().any(|entity| {
+                action.spec.slots.iter().filter(|s| slot_kind_name(s.kind) == Some(entity.as_str())).any(|s| {
+                    let read = slots::read(
+                        s,
+                        action.patterns.get(&s.name),
+                        &self.input.text,
+                        self.understanding(),
+                        today,
+                        false,
+                    );
+                    matches!(read, SlotRead::Value(_))
+                })
+            });
+            if carries {
+                return Pick {
+                    name: Some(i.spec.name.clone()),
+                    category: category(i, None),
+                    confidence: 0.6,
+                    source: "entity",
+                    spec: Some(ix),
+                };
+            }
         }
         Pick { name: None, category: Category::Routine, confidence: 0.0, source: "none", spec: None }
     }
@@ -696,7 +728,9 @@ impl<'a, E: Environment> Turn<'a, E> {
                 return self.advance_action(action, false).await;
             }
         }
-        if pick.category != Category::Routine {
+        // A confident guess at an intent people handle better goes to them; a shaky one
+        // ("can I pay with PayPal?" read as a payment problem) tries knowledge first.
+        if pick.category != Category::Routine && (pick.source != "model" || pick.confidence >= 0.7) {
             return self
                 .escalate(
                     Reason::IntentRule,
@@ -713,9 +747,19 @@ impl<'a, E: Environment> Turn<'a, E> {
         if !settings.enabled {
             return self.failed(Phrase::Clarify, "knowledge answers are off".into()).await;
         }
-        let min = settings.min_confidence;
+        let (min, min_agreeing) = (settings.min_confidence, settings.min_confidence_with_intent);
         let max_chars = settings.max_chars;
-        let query = KnowledgeQuery { text: self.redacted(), language: Some(self.lang.clone()) };
+        // The model's guess, even below the intent threshold: an article tagged with it
+        // that retrieval also found is two signals agreeing.
+        let guess = self
+            .understanding()
+            .and_then(|u| u.intent.as_ref())
+            .filter(|i| i.confidence >= 0.3)
+            .and_then(|i| i.intent.clone());
+        let guess = pick.name.clone().or(guess);
+        let query = KnowledgeQuery { text: self.redacted(), language: Some(self.lang.clone()), intent: guess.clone() };
+        let agrees = |h: &KnowledgeHit| guess.as_ref().is_some_and(|g| h.tags.contains(g));
+        let good = |h: &KnowledgeHit| h.confidence >= min || (h.confidence >= min_agreeing && agrees(h));
         let hits = match self.env.search(&query).await {
             Ok(hits) => hits,
             Err(error) => {
@@ -723,12 +767,13 @@ impl<'a, E: Environment> Turn<'a, E> {
                 Vec::new()
             }
         };
-        let best =
-            hits.into_iter().filter(|h| h.confidence >= min).max_by(|a, b| a.confidence.total_cmp(&b.confidence));
+        // Hits come best first: the first good one tagged with the intent, else the first good one.
+        let best = hits.iter().position(|h| good(h) && agrees(h)).or_else(|| hits.iter().position(&good));
+        let best = best.and_then(|i| hits.into_iter().nth(i));
         let Some(hit) = best else {
             // Knowledge in another language is no answer for this customer: a person helps.
             let any = self.env.search(&KnowledgeQuery { language: None, ..query }).await.unwrap_or_default();
-            if let Some(other) = any.into_iter().find(|h| h.confidence >= min && lang::base(&h.language) != self.lang) {
+            if let Some(other) = any.into_iter().find(|h| good(h) && lang::base(&h.language) != self.lang) {
                 let cue = format!("the best answer (“{}”) is in `{}` only", other.title, other.language);
                 return self.escalate(Reason::Language, cue, None).await;
             }
@@ -891,32 +936,23 @@ impl<'a, E: Environment> Turn<'a, E> {
                 return self.escalate(Reason::ActionFailed, format!("{}: {problem}", spec.name), None).await;
             }
         };
-        let lookup_fields = |body: &serde_json::Value| -> Result<BTreeMap<String, String>, String> {
-            spec.response
-                .iter()
-                .map(|(field, pointer)| {
-                    body.pointer(pointer)
-                        .map(|v| (field.clone(), json_text(v)))
-                        .ok_or_else(|| format!("the response has no {pointer}"))
-                })
-                .collect()
-        };
-        let fill = |template: &str, fields: &BTreeMap<String, String>| {
+        // The response fields present in this answer (a 409 carries other fields than a 201).
+        let fields: BTreeMap<String, String> = spec
+            .response
+            .iter()
+            .filter_map(|(field, pointer)| response.body.pointer(pointer).map(|v| (field.clone(), json_text(v))))
+            .collect();
+        let fill = |template: &str, lenient: bool| {
             crate::template::Template::parse(template).map_err(|e| e.to_string()).and_then(|t| {
-                t.render(|p| fields.get(p).or_else(|| values.get(p)).cloned())
-                    .map_err(|m| format!("no value for {{{m}}}"))
+                t.render(|p| fields.get(p).or_else(|| values.get(p)).cloned().or_else(|| lenient.then(String::new)))
+                    .map_err(|m| format!("the answer has no {m}"))
             })
         };
         if let Some(rule) = spec.on_status.iter().find(|r| r.status == response.status) {
-            let fields = lookup_fields(&response.body).unwrap_or_default();
             let text =
                 localized(&rule.reply, &self.lang, &self.bot.config.default_language).cloned().unwrap_or_default();
-            let reply = fill(&text, &fields).unwrap_or(text);
-            self.state.note_tried(
-                format!("Tried to {}: the system answered {} ", spec.description, response.status)
-                    .trim_end()
-                    .to_owned(),
-            );
+            let reply = fill(&text, true).unwrap_or(text);
+            self.state.note_tried(format!("Tried to {}: the system answered {}", spec.description, response.status));
             self.replies.push(reply);
             if rule.escalate {
                 return self
@@ -954,15 +990,22 @@ impl<'a, E: Environment> Turn<'a, E> {
                 .escalate(Reason::ActionFailed, format!("{} answered HTTP {}", spec.name, response.status), None)
                 .await;
         }
-        let rendered = lookup_fields(&response.body).and_then(|fields| {
-            let text =
-                localized(&spec.reply, &self.lang, &self.bot.config.default_language).cloned().unwrap_or_default();
-            fill(&text, &fields)
-        });
+        let text = localized(&spec.reply, &self.lang, &self.bot.config.default_language).cloned().unwrap_or_default();
+        let rendered = fill(&text, false);
         match rendered {
             Ok(reply) => {
                 let done = self.public_slots();
-                self.state.note_tried(format!("{}: done{}", capitalize(&spec.description), done));
+                // What the system answered, for the person who may take over (fields that
+                // repeat a private detail stay out).
+                let private: Vec<&str> =
+                    self.state.slots.values().filter(|v| v.private).map(|v| v.value.as_str()).collect();
+                let found: Vec<String> = fields
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty() && !private.iter().any(|p| v.contains(p)))
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                let found = if found.is_empty() { String::new() } else { format!(": {}", found.join(", ")) };
+                self.state.note_tried(format!("{}: done{done}{found}", capitalize(&spec.description)));
                 let anything = self.wording().say(Phrase::AnythingElse, &[]);
                 self.replies.push(format!("{reply}\n\n{anything}"));
                 self.state.pending = Pending::AnythingElse;
@@ -1143,6 +1186,14 @@ impl<'a, E: Environment> Turn<'a, E> {
                 progress,
             },
         }
+    }
+}
+
+fn slot_kind_name(kind: crate::config::SlotKind) -> Option<&'static str> {
+    match kind {
+        crate::config::SlotKind::OrderNumber => Some("order_number"),
+        crate::config::SlotKind::TrackingNumber => Some("tracking_number"),
+        _ => None,
     }
 }
 

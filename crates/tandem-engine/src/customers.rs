@@ -21,6 +21,34 @@ pub struct CustomerEdit {
 const RETRIES: usize = 4;
 
 impl Engine {
+    /// Creates a customer known by `identities` (a CRM import, say), with profile fields.
+    /// Refused (`Conflict`, changing nothing) when an identity already belongs to someone.
+    pub async fn create_customer(
+        &self,
+        actor: Actor,
+        identities: Vec<Identity>,
+        profile: CustomerEdit,
+    ) -> EngineResult<Customer> {
+        let ws = actor.workspace_id();
+        let identities = tandem_domain::InboundMessage::normalize_identities(identities)?;
+        let display_name = profile.display_name.as_deref().map(|n| bounded_text("display_name", n, 120)).transpose()?;
+        let language = profile.preferred_language.as_deref().map(parse_language).transpose()?;
+        let now = self.now();
+        let mut customer = Customer::new(ws, identities, display_name, now);
+        customer.tier = profile.tier.unwrap_or_default();
+        customer.preferred_language = language;
+        for (key, value) in profile.attributes.into_iter().flatten() {
+            if !value.is_null() {
+                customer.attributes.insert(key, value);
+            }
+        }
+        let event =
+            StoredEvent::for_customer(ws, customer.id, DomainEvent::CustomerCreated { customer_id: customer.id }, now);
+        let events = self.store.create_customer(&customer, vec![event]).await?;
+        self.publish(&events).await;
+        Ok(customer)
+    }
+
     /// Applies a profile edit.
     pub async fn edit_customer(&self, actor: Actor, id: CustomerId, edit: CustomerEdit) -> EngineResult<Customer> {
         let ws = actor.workspace_id();

@@ -662,6 +662,23 @@ pub struct EditCustomerRequest {
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A new customer: at least one identity, and profile fields.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomerRequest {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub visitor_id: Option<String>,
+    /// An id in an external system, e.g. `crm:10042`.
+    pub external_id: Option<String>,
+    pub display_name: Option<String>,
+    /// `standard`, `silver`, `gold` or `platinum`.
+    pub tier: Option<String>,
+    pub preferred_language: Option<String>,
+    #[schema(value_type = Object)]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {

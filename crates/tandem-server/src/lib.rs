@@ -123,6 +123,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::close))
         .routes(routes!(conversations::reopen))
+        .routes(routes!(customers::create))
         .routes(routes!(customers::lookup))
         .routes(routes!(customers::get, customers::edit))
         .routes(routes!(customers::timeline))

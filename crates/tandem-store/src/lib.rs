@@ -106,6 +106,9 @@ pub trait Store: Send + Sync + 'static {
 
     // --- customers -------------------------------------------------------------------
 
+    /// Creates a customer with its identities (a CRM import, say), with its events.
+    /// `Conflict` naming the identity if one already belongs to a customer.
+    async fn create_customer(&self, customer: &Customer, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>>;
     async fn customer(&self, workspace: WorkspaceId, id: CustomerId) -> StoreResult<Customer>;
     async fn customer_by_identity(&self, workspace: WorkspaceId, identity: &Identity) -> StoreResult<Customer>;
     /// Saves profile fields (name, tier, language, attributes) with an optimistic check

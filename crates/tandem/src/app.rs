@@ -123,6 +123,18 @@ pub fn with_models(settings: &Settings, mut engine: Engine) -> anyhow::Result<En
     Ok(engine.with_knowledge(tandem_engine::Knowledge::new(index, embedder)))
 }
 
+/// Runs the virtual agent in `engine`, when the settings ask for it.
+pub fn with_bot(settings: &Settings, engine: Engine) -> Engine {
+    if !settings.bot.enabled {
+        tracing::info!("the virtual agent is off (bot.enabled = false)");
+        return engine;
+    }
+    engine.with_bot(tandem_engine::BotOptions {
+        caller: Arc::new(tandem_engine::HttpCaller),
+        concurrency: settings.bot.concurrency,
+    })
+}
+
 /// The HTTP state for `engine`.
 pub fn state(settings: &Settings, engine: Engine) -> AppState {
     AppState::new(
@@ -148,6 +160,11 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     let synced = state.engine.sync_knowledge().await.context("bringing the knowledge index up to date")?;
     tracing::info!(articles = synced.articles, indexed = synced.indexed, passages = synced.passages, "knowledge ready");
     state.engine.start_knowledge();
+    // The bot answers what was committed but not answered before the restart.
+    let pending = state.engine.start_bot().await.context("starting the virtual agent")?;
+    if state.engine.bot_enabled() {
+        tracing::info!(conversations = pending, "virtual agent ready");
+    }
     let router = tandem_server::router(state);
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("the HTTP server failed")
 }

@@ -1,5 +1,6 @@
 //! `tandem demo`: a fresh workspace with agents, queues, customers and conversations
-//! across channels, served with the login details printed.
+//! across channels, the virtual agent configured against the demo shop
+//! ([`crate::demo_shop`]), served with the login details printed.
 
 use anyhow::Context;
 use tandem_domain::agent::Role;
@@ -17,6 +18,19 @@ pub struct DemoInfo {
     pub chat_key: String,
     pub agents: Vec<(String, Role)>,
     pub conversations: usize,
+    /// The demo shop the bot's actions call.
+    pub shop_url: String,
+}
+
+/// The demo's bot configuration (`examples/bot/demo.toml`), built into the binary.
+pub const BOT_CONFIG: &str = include_str!("../../../examples/bot/demo.toml");
+
+/// The demo bot configuration with its actions pointed at `shop_url`.
+pub fn bot_config(shop_url: &str) -> anyhow::Result<tandem_bot::BotConfig> {
+    let mut config: tandem_bot::BotConfig =
+        toml::from_str(BOT_CONFIG).context("examples/bot/demo.toml does not parse")?;
+    config.variables.insert("shop".into(), shop_url.trim_end_matches('/').to_owned());
+    Ok(config)
 }
 
 struct Msg<'a> {
@@ -48,12 +62,25 @@ fn id(kind: fn(&str) -> Result<Identity, tandem_domain::ValidationError>, raw: &
     Ok(kind(raw)?)
 }
 
-/// Seeds the demo workspace (slug `demo`, or `demo-2`... if taken).
-pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
+/// The demo workspace before any conversation: knowledge, queues, agents and the bot.
+pub struct Setup {
+    pub workspace: tandem_domain::Workspace,
+    pub api_key: String,
+    /// The API key's actor.
+    pub api: Actor,
+    /// Alice (admin), Ben (agent: billing, orders; en, es), Carla (supervisor: orders; en, pt).
+    pub agents: Vec<tandem_domain::Agent>,
+    pub general: tandem_domain::Queue,
+    pub billing: tandem_domain::Queue,
+}
+
+/// Creates the demo workspace (slug `slug`, or `slug-2`... if taken) with the demo
+/// knowledge base, queues, agents and the bot configured against the shop at `shop_url`.
+pub async fn setup(engine: &Engine, slug: &str, shop_url: &str) -> anyhow::Result<Setup> {
     let mut attempt = 1;
     let (workspace, api_key) = loop {
-        let slug = if attempt == 1 { "demo".to_owned() } else { format!("demo-{attempt}") };
-        match engine.create_workspace(&slug, "Demo Outfitters").await {
+        let candidate = if attempt == 1 { slug.to_owned() } else { format!("{slug}-{attempt}") };
+        match engine.create_workspace(&candidate, "Demo Outfitters").await {
             Ok(created) => break created,
             Err(tandem_engine::EngineError::Conflict(_)) if attempt < 20 => attempt += 1,
             Err(e) => return Err(e).context("creating the demo workspace"),
@@ -94,9 +121,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
             },
         )
         .await?;
-
     let mut agents = Vec::new();
-    let mut ids = Vec::new();
     for (email, name, role, skills, languages) in [
         ("alice@demo.tandem", "Alice Admin", Role::Admin, vec![("escalations", 5)], vec!["en"]),
         ("ben@demo.tandem", "Ben Okafor", Role::Agent, vec![("billing", 4), ("orders", 3)], vec!["en", "es"]),
@@ -115,13 +140,24 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
                 },
             )
             .await?;
-        agents.push((email.to_owned(), role));
-        ids.push(agent);
+        agents.push(agent);
     }
+    let api = engine.authenticate_api_key(&api_key).await?;
+    engine.set_bot_config(api, bot_config(shop_url)?, None).await.context("configuring the demo bot")?;
+    engine.set_bot_secret(api, "shop_token", crate::demo_shop::SHOP_TOKEN).await?;
+    Ok(Setup { workspace, api_key, api, agents, general, billing })
+}
+
+/// Seeds the demo workspace (slug `demo`, or `demo-2`... if taken); its bot calls the
+/// shop at `shop_url`. Seed with an engine that does not run the bot yet, so the seeded
+/// conversations stay as written; the bot answers what is left to it once it runs.
+pub async fn seed(engine: &Engine, shop_url: &str) -> anyhow::Result<DemoInfo> {
+    let Setup { workspace, api_key, api, agents: ids, general, billing } = setup(engine, "demo", shop_url).await?;
+    let ws = workspace.id;
+    let agents: Vec<(String, Role)> = ids.iter().map(|a| (a.email.clone(), a.role)).collect();
     let (ben, carla) = (&ids[1], &ids[2]);
     let as_ben = Actor::Agent { workspace_id: ws, agent_id: ben.id, role: ben.role };
     let as_carla = Actor::Agent { workspace_id: ws, agent_id: carla.id, role: carla.role };
-    let api = engine.authenticate_api_key(&api_key).await?;
 
     // Maya writes by email, then follows up by SMS: one conversation, two channels.
     let maya_email = id(Identity::email, "maya.chen@example.com")?;
@@ -249,6 +285,9 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
     .await?;
     engine.assign(api, call.conversation.id, AssignTarget::Queue(general.id)).await?;
 
+    // Ben is at his desk, so the bot's handovers reach a person.
+    engine.set_agent_state(api, ben.id, tandem_domain::AgentState::Available).await?;
+
     Ok(DemoInfo {
         workspace_slug: workspace.slug.to_string(),
         workspace_id: ws,
@@ -256,19 +295,47 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<DemoInfo> {
         chat_key: workspace.chat_key,
         agents,
         conversations: 6,
+        shop_url: shop_url.to_owned(),
     })
 }
 
 /// The demo knowledge base: `examples/kb`, built into the binary.
 const KNOWLEDGE: &[(&str, &str)] = &[
     ("shipping/delivery-times.md", include_str!("../../../examples/kb/shipping/delivery-times.md")),
+    ("shipping/delivery-times.es.md", include_str!("../../../examples/kb/shipping/delivery-times.es.md")),
+    ("shipping/delivery-times.fr.md", include_str!("../../../examples/kb/shipping/delivery-times.fr.md")),
+    ("shipping/delivery-times.de.md", include_str!("../../../examples/kb/shipping/delivery-times.de.md")),
+    ("shipping/delivery-times.pt.md", include_str!("../../../examples/kb/shipping/delivery-times.pt.md")),
     ("shipping/tracking.md", include_str!("../../../examples/kb/shipping/tracking.md")),
+    ("shipping/tracking.es.md", include_str!("../../../examples/kb/shipping/tracking.es.md")),
+    ("shipping/tracking.fr.md", include_str!("../../../examples/kb/shipping/tracking.fr.md")),
+    ("shipping/tracking.de.md", include_str!("../../../examples/kb/shipping/tracking.de.md")),
+    ("shipping/tracking.pt.md", include_str!("../../../examples/kb/shipping/tracking.pt.md")),
+    ("shipping/pick-up.md", include_str!("../../../examples/kb/shipping/pick-up.md")),
     ("returns/refunds.md", include_str!("../../../examples/kb/returns/refunds.md")),
     ("returns/refunds.es.md", include_str!("../../../examples/kb/returns/refunds.es.md")),
+    ("returns/refunds.fr.md", include_str!("../../../examples/kb/returns/refunds.fr.md")),
+    ("returns/refunds.de.md", include_str!("../../../examples/kb/returns/refunds.de.md")),
     ("account/password.md", include_str!("../../../examples/kb/account/password.md")),
+    ("account/create-account.md", include_str!("../../../examples/kb/account/create-account.md")),
+    ("account/edit-account.md", include_str!("../../../examples/kb/account/edit-account.md")),
+    ("account/switch-account.md", include_str!("../../../examples/kb/account/switch-account.md")),
+    ("account/registration-problems.md", include_str!("../../../examples/kb/account/registration-problems.md")),
+    ("account/addresses.md", include_str!("../../../examples/kb/account/addresses.md")),
+    ("account/newsletter.md", include_str!("../../../examples/kb/account/newsletter.md")),
     ("billing/double-charge.md", include_str!("../../../examples/kb/billing/double-charge.md")),
+    ("billing/invoices.md", include_str!("../../../examples/kb/billing/invoices.md")),
+    ("billing/payment-methods.md", include_str!("../../../examples/kb/billing/payment-methods.md")),
     ("orders/change-address.md", include_str!("../../../examples/kb/orders/change-address.md")),
     ("orders/cancel-order.md", include_str!("../../../examples/kb/orders/cancel-order.md")),
+    ("orders/cancellation-fees.md", include_str!("../../../examples/kb/orders/cancellation-fees.md")),
+    ("orders/change-order.md", include_str!("../../../examples/kb/orders/change-order.md")),
+    ("orders/place-order.md", include_str!("../../../examples/kb/orders/place-order.md")),
+    ("products/reviews.md", include_str!("../../../examples/kb/products/reviews.md")),
+    ("stores/fitting-appointments.md", include_str!("../../../examples/kb/stores/fitting-appointments.md")),
+    ("stores/fitting-appointments.es.md", include_str!("../../../examples/kb/stores/fitting-appointments.es.md")),
+    ("stores/fitting-appointments.pt.md", include_str!("../../../examples/kb/stores/fitting-appointments.pt.md")),
+    ("help/contact.md", include_str!("../../../examples/kb/help/contact.md")),
 ];
 
 fn knowledge_articles() -> anyhow::Result<Vec<tandem_knowledge::import::ImportItem>> {
@@ -288,6 +355,12 @@ pub fn banner(info: &DemoInfo, url: &str) -> String {
          Agents (password `{pw}`):\n{agents}\n\
          API key:   {key}\n\
          Chat key:  {chat}\n\n\
+         Demo shop: {shop}   (the business system the virtual agent's actions call)\n\n\
+         Talk to the virtual agent (it tracks orders, books fittings, hands over to people):\n\
+         \x20 curl -s -X POST '{url}/api/v1/messages/inbound?wait_for_bot=true' -H 'Authorization: Bearer {key}' \\\n\
+         \x20      -H 'Content-Type: application/json' \\\n\
+         \x20      -d '{{\"channel\":\"web_chat\",\"from\":{{\"visitor_id\":\"visitor-try-1\"}},\"body\":\"Where is my order A1043?\"}}'\n\
+         \x20 (then \"Book a fitting tomorrow at 11am\", or \"This is useless, I want a human!\")\n\n\
          Try:\n\
          \x20 curl -s {url}/api/v1/conversations -H 'Authorization: Bearer {key}'\n\
          \x20 curl -s -X POST {url}/api/v1/messages/inbound -H 'Authorization: Bearer {key}' \\\n\
@@ -303,5 +376,6 @@ pub fn banner(info: &DemoInfo, url: &str) -> String {
         agents = agents.join("\n"),
         key = info.api_key,
         chat = info.chat_key,
+        shop = info.shop_url,
     )
 }

@@ -5,10 +5,12 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_bot;
 pub mod bench_kb;
 pub mod bench_nlp;
 pub mod bench_routing;
 pub mod demo;
+pub mod demo_shop;
 pub mod eval;
 pub mod http_client;
 pub mod kb_cli;

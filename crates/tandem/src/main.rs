@@ -52,6 +52,9 @@ enum Command {
     Demo {
         #[arg(long, value_name = "ADDR")]
         bind: Option<String>,
+        /// Address of the demo shop (the business system the bot's actions call).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+        shop_bind: String,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -252,6 +255,23 @@ enum EvalCommand {
     },
     /// Knowledge retrieval: BM25, dense and hybrid on covid-faq-sim and bitext responses.
     Kb(KbEvalArgs),
+    /// The virtual agent's conversation scenarios against a live in-process service:
+    /// containment, escalation precision and recall, turns to resolution, turn latency.
+    Bot {
+        /// A scenario file or folder (default: examples/bot/scenarios).
+        #[arg(long, value_name = "PATH")]
+        scenarios: Option<PathBuf>,
+        /// Knowledge retrieval: none (BM25), e5, minilm or auto.
+        #[arg(long, default_value = "none")]
+        model: String,
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+        /// Only scenarios whose file name contains this.
+        #[arg(long)]
+        only: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -312,6 +332,19 @@ enum BenchCommand {
         models: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         datasets: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The virtual agent's turn latency (excluding business-system calls) beside the
+    /// ingest every message pays anyway.
+    Bot {
+        #[arg(long, default_value_t = 200)]
+        conversations: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Knowledge retrieval: none (BM25), e5, minilm or auto.
+        #[arg(long, default_value = "auto")]
+        model: String,
         #[arg(long)]
         json: bool,
     },
@@ -389,14 +422,14 @@ async fn main() -> anyhow::Result<()> {
             let settings = load(&cli, bind.clone(), db)?;
             let store = app::open_store(&settings).await?;
             let engine = app::with_models(&settings, app::engine(&settings, store)?)?;
-            let state = app::state(&settings, engine);
+            let state = app::state(&settings, app::with_bot(&settings, engine));
             let listener = app::bind(&settings).await?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "listening");
             println!("tandem listening on http://{addr}");
             app::serve(listener, state).await
         }
-        Command::Demo { bind, db } => {
+        Command::Demo { bind, shop_bind, db } => {
             let mut settings = load(&cli, bind.clone(), db)?;
             if settings.database.url.is_none() {
                 // A fresh embedded database every run, apart from any real data.
@@ -416,11 +449,12 @@ async fn main() -> anyhow::Result<()> {
             }
             let store = app::open_store(&settings).await?;
             let engine = app::with_models(&settings, app::engine(&settings, store)?)?;
-            let info = demo::seed(&engine).await.context("seeding the demo workspace")?;
+            let shop = tandem::demo_shop::start(shop_bind).await?;
+            let info = demo::seed(&engine, &shop.url).await.context("seeding the demo workspace")?;
             let listener = app::bind(&settings).await?;
             let url = format!("http://{}", listener.local_addr()?);
             println!("{}", demo::banner(&info, &url));
-            app::serve(listener, app::state(&settings, engine)).await
+            app::serve(listener, app::state(&settings, app::with_bot(&settings, engine))).await
         }
         Command::Migrate { db } => {
             let settings = load(&cli, None, db)?;
@@ -529,6 +563,33 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Eval { command: EvalCommand::Bot { scenarios, model, models, only, json } } => {
+            let settings = Settings {
+                log: tandem::settings::LogSection { level: "warn".into(), ..Default::default() },
+                ..Default::default()
+            };
+            init_logging(&settings);
+            let options = tandem::eval::bot::BotEvalOptions {
+                scenarios: scenarios.clone().unwrap_or_else(tandem::eval::bot::default_scenarios),
+                model: model.clone(),
+                models: models.clone(),
+                only: only.clone(),
+            };
+            let report = tandem::eval::bot::run(&options).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                tandem::eval::bot::print(&report);
+            }
+            if report.report.passed < report.report.scenarios {
+                anyhow::bail!(
+                    "{} of {} scenarios failed",
+                    report.report.scenarios - report.report.passed,
+                    report.report.scenarios
+                );
+            }
+            Ok(())
+        }
         Command::Kb { command: KbCommand::Import { path, workspace, language, db } } => {
             let settings = load(&cli, None, db)?;
             tandem::kb_cli::run_import(&settings, workspace, path, language).await
@@ -591,6 +652,20 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 tandem::bench_kb::print(&report);
+            }
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Bot { conversations, rounds, model, json } } => {
+            let settings = Settings {
+                log: tandem::settings::LogSection { level: "warn".into(), ..Default::default() },
+                ..Default::default()
+            };
+            init_logging(&settings);
+            let report = tandem::bench_bot::run(*conversations, *rounds, model).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                tandem::bench_bot::print(&report);
             }
             Ok(())
         }

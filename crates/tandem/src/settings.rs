@@ -21,7 +21,26 @@ pub struct Settings {
     pub conversations: ConversationsSection,
     pub nlp: NlpSection,
     pub knowledge: KnowledgeSection,
+    pub bot: BotSection,
     pub log: LogSection,
+}
+
+/// The virtual agent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BotSection {
+    /// Run the virtual agent on the conversations it owns (each workspace configures it
+    /// through `PUT /api/v1/bot/config`; until then it answers from public knowledge and
+    /// hands over by the default escalation policy).
+    pub enabled: bool,
+    /// Bot turns taken at the same time, across conversations.
+    pub concurrency: usize,
+}
+
+impl Default for BotSection {
+    fn default() -> Self {
+        Self { enabled: true, concurrency: 32 }
+    }
 }
 
 /// The knowledge base's search index.
@@ -225,6 +244,9 @@ impl Settings {
         if !matches!(self.knowledge.model.as_str(), "auto" | "e5" | "minilm" | "none") {
             bail!("knowledge.model is `{}`; use auto, e5, minilm or none", self.knowledge.model);
         }
+        if !(1..=1024).contains(&self.bot.concurrency) {
+            bail!("bot.concurrency is {}; use 1 to 1024", self.bot.concurrency);
+        }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             bail!("log.format is `{}`; use `pretty` or `json`", self.log.format);
         }
@@ -306,6 +328,14 @@ embeddings = true
 # with BM25 only (and says so in every response).
 model = "auto"
 # index_dir = "./tandem-data/knowledge-index"   # default: in the data directory
+
+[bot]
+# Run the virtual agent on the conversations it owns. Each workspace configures it with
+# PUT /api/v1/bot/config (see examples/bot/demo.toml); until then it answers from public
+# knowledge and hands over to people by the default escalation policy.
+enabled = true
+# Bot turns taken at the same time, across conversations.
+concurrency = 32
 
 [log]
 # A tracing filter, e.g. "info" or "tandem_server=debug,info". Logs never contain

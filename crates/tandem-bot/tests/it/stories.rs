@@ -243,3 +243,21 @@ fn a_topic_change_while_collecting_details() {
     failing.say("where's my order A1043");
     assert_eq!(failing.handoff_reason().as_deref(), Some("action_failed"));
 }
+
+#[test]
+fn outside_opening_hours_the_bot_says_so_and_promises_a_follow_up() {
+    let mut chat = Chat::new();
+    // The harness's clock is Friday 10:00 UTC; the team works weekends only.
+    let mut config = chat.bot.config.clone();
+    config.hours = Some(tandem_bot::config::Hours {
+        utc_offset: "Z".into(),
+        days: std::collections::BTreeMap::from([("sat".to_owned(), "09:00-17:00".to_owned())]),
+    });
+    chat.bot = config.compile().expect("compiles");
+    let outcome = chat.say("I want to speak to a person").clone();
+    let handoff = outcome.handoff.expect("escalated");
+    assert!(!handoff.available, "working agents do not count outside opening hours");
+    assert!(outcome.replies[0].contains("nobody from our team is available"), "{}", outcome.replies[0]);
+    assert!(outcome.replies[0].contains("Sat 09:00–17:00"), "{}", outcome.replies[0]);
+    assert!(handoff.follow_up.is_some());
+}

@@ -113,6 +113,7 @@ impl Environment for FakeEnv {
                     text: a.text.into(),
                     language: a.language.into(),
                     confidence: (found as f32 / 2.0).min(1.0),
+                    tags: Vec::new(),
                 }
             })
             .filter(|h| h.confidence > 0.0)

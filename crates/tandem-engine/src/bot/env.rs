@@ -36,12 +36,19 @@ impl Environment for EngineEnv {
         request.filter.language = query.language.clone();
         request.filter.audience = Some(Audience::Public);
         request.limit = HITS;
+        request.boost_tags = query.intent.iter().cloned().collect();
         let engine = self.engine.clone();
         async move {
             if request.query.trim().is_empty() {
                 return Ok(Vec::new());
             }
             let response = engine.blocking(move |k| k.search(&request)).await.map_err(|e| e.to_string())?;
+            tracing::debug!(
+                hits = response.hits.len(),
+                best = response.hits.first().map(|h| h.confidence),
+                mode = ?response.mode,
+                "bot knowledge search"
+            );
             Ok(response
                 .hits
                 .into_iter()
@@ -52,6 +59,7 @@ impl Environment for EngineEnv {
                     text: h.text,
                     language: h.language,
                     confidence: h.confidence,
+                    tags: h.tags,
                 })
                 .collect())
         }

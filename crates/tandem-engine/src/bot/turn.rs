@@ -42,6 +42,8 @@ pub struct BotTurnReport {
     /// The reason code, when the bot handed over.
     pub escalated: Option<String>,
     pub resolved: bool,
+    /// The whole turn — reads, decision, commit — excluding business-system calls.
+    pub turn_us: u64,
 }
 
 fn parse_state(record: Option<BotStateRecord>, id: ConversationId) -> (BotState, i64) {
@@ -204,6 +206,7 @@ impl Engine {
         ws: WorkspaceId,
         id: ConversationId,
     ) -> EngineResult<Option<BotTurnReport>> {
+        let begun = std::time::Instant::now();
         let conversation = self.store.conversation(ws, id).await?;
         if conversation.owner != Owner::Bot || !conversation.status.is_open() {
             return Ok(None);
@@ -251,12 +254,14 @@ impl Engine {
             caller: Arc::clone(&runtime.caller),
             external_us: AtomicU64::new(0),
         };
-        let started = std::time::Instant::now();
         let outcome = take_turn(&bot, &state, &input, &env).await;
         let external_us = env.external_us.load(Ordering::Relaxed);
-        let latency_us = (started.elapsed().as_micros() as u64).saturating_sub(external_us);
+        // Reading and deciding; the commit follows.
+        let latency_us = (begun.elapsed().as_micros() as u64).saturating_sub(external_us);
         let meta = TurnMeta { message_id: Some(message.id), state_version, latency_us, external_us };
-        self.commit_bot_outcome(ws, id, outcome, meta).await.map(Some)
+        let mut report = self.commit_bot_outcome(ws, id, outcome, meta).await?;
+        report.turn_us = (begun.elapsed().as_micros() as u64).saturating_sub(external_us);
+        Ok(Some(report))
     }
 
     /// Writes a turn's outcome (see the module docs).
@@ -389,6 +394,7 @@ impl Engine {
                         replies,
                         escalated: outcome.handoff.as_ref().map(|h| h.reason.code().to_owned()),
                         resolved: outcome.resolve,
+                        turn_us: meta.latency_us,
                     });
                 }
                 Err(StoreError::Conflict(message)) if attempt < RETRIES => {
@@ -491,6 +497,7 @@ impl Engine {
             replies: Vec::new(),
             escalated: None,
             resolved: false,
+            turn_us: meta.latency_us,
         })
     }
 

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::dto::{
-    ConversationDto, CustomerDto, EditCustomerRequest, IdentityDto, MergeRequest, MessageDto, TimelineDto,
+    ConversationDto, CreateCustomerRequest, CustomerDto, EditCustomerRequest, IdentityDto, MergeRequest, MessageDto,
+    TimelineDto,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
@@ -71,6 +72,37 @@ pub async fn timeline(
         conversations: timeline.conversations.iter().map(ConversationDto::from).collect(),
         messages: timeline.messages.iter().map(MessageDto::from).collect(),
     }))
+}
+
+/// Create a customer (a CRM import, say) with identities and profile fields. 409 if an
+/// identity already belongs to a customer; nothing is created then.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CreateCustomerRequest,
+    responses((status = 201, body = CustomerDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = []), ("session" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(request): ApiJson<CreateCustomerRequest>,
+) -> Result<(axum::http::StatusCode, Json<CustomerDto>), ApiError> {
+    let mut identities = Vec::new();
+    for (kind, value) in [
+        (IdentityKind::Email, &request.email),
+        (IdentityKind::Phone, &request.phone),
+        (IdentityKind::WebVisitor, &request.visitor_id),
+        (IdentityKind::External, &request.external_id),
+    ] {
+        if let Some(value) = value {
+            identities.push(Identity::parse(kind, value)?);
+        }
+    }
+    let profile = CustomerEdit {
+        display_name: request.display_name,
+        tier: request.tier.as_deref().map(Tier::parse).transpose()?,
+        preferred_language: request.preferred_language,
+        attributes: request.attributes,
+    };
+    let customer = state.engine.create_customer(actor, identities, profile).await?;
+    Ok((axum::http::StatusCode::CREATED, Json((&customer).into())))
 }
 
 /// Edit profile fields (name, tier, language, attributes).

@@ -368,3 +368,43 @@ async fn the_figures_add_up() {
     assert!(m["latency_p99_ms"].as_f64().unwrap() >= m["latency_p50_ms"].as_f64().unwrap());
     assert_eq!(app.get(&key, "/api/v1/bot/metrics?days=0").await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_rejected_approval_is_explained_and_handed_over_and_follow_ups_are_settled() {
+    let app = TestApp::with_bot().await;
+    let key = app.a.key.clone();
+    configure(&app, &key).await;
+    say(&app, &key, "v7", "I need to change my shipping address").await;
+    say(&app, &key, "v7", "1 Quay Street, Hull").await;
+    say(&app, &key, "v7", "v7@example.com").await;
+    let task = app.get(&key, "/api/v1/tasks?kind=approval").await.json[0]["id"].as_str().unwrap().to_owned();
+    let no_reason = app.post(&key, &format!("/api/v1/tasks/{task}/settle"), json!({ "verdict": "reject" })).await;
+    assert_eq!(
+        (no_reason.status, no_reason.json["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("note"))
+    );
+    let done_on_approval = app.post(&key, &format!("/api/v1/tasks/{task}/settle"), json!({ "verdict": "done" })).await;
+    assert_eq!(done_on_approval.status, StatusCode::UNPROCESSABLE_ENTITY, "an approval is approved or rejected");
+    let rejected = app
+        .post(
+            &key,
+            &format!("/api/v1/tasks/{task}/settle"),
+            json!({ "verdict": "reject", "note": "address outside our delivery area" }),
+        )
+        .await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.json);
+    let turn = &rejected.json["bot_turn"];
+    assert_eq!(turn["escalated"], "approval_rejected", "{turn}");
+    assert!(turn["replies"][0]["body"].as_str().unwrap().contains("couldn't approve it"));
+    // A follow-up, promised when nobody was working, is settled by whoever makes it.
+    let no_agents = say(&app, &key, "v9", "agent please").await;
+    assert!(replies(&no_agents).contains("nobody from our team is available"), "{no_agents}");
+    let follow_up = app.get(&key, "/api/v1/tasks?kind=follow_up&status=open").await.json;
+    let id = follow_up[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(follow_up[0]["details"]["via"], "email");
+    let done =
+        app.post(&key, &format!("/api/v1/tasks/{id}/settle"), json!({ "verdict": "done", "note": "emailed" })).await;
+    assert_eq!((done.status, done.json["task"]["status"].as_str()), (StatusCode::OK, Some("done")));
+    let bad = app.post(&key, &format!("/api/v1/tasks/{id}/settle"), json!({ "verdict": "maybe" })).await;
+    assert_eq!((bad.status, bad.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("verdict")));
+}

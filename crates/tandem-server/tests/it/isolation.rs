@@ -151,6 +151,18 @@ async fn no_endpoint_crosses_workspaces() {
     );
 
     // Customers.
+    cover("post", "/api/v1/customers");
+    let twin_customer =
+        app.post(&kb, "/api/v1/customers", json!({ "email": "only-in-a@example.com", "tier": "gold" })).await;
+    assert_eq!(
+        twin_customer.status,
+        StatusCode::CONFLICT,
+        "B already has its own customer with that email: {}",
+        twin_customer.json
+    );
+    let fresh = app.post(&kb, "/api/v1/customers", json!({ "external_id": "crm:b-1", "tier": "gold" })).await;
+    assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.json);
+    no_a(&fresh.json, "created customer");
     cover("get", "/api/v1/customers/lookup");
     let lookup = app.get(&kb, "/api/v1/customers/lookup?kind=email&value=only-in-a@example.com").await;
     assert_ne!(lookup.json["id"], cust_a.as_str(), "B finds only its own customer with that email");

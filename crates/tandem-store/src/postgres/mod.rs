@@ -249,6 +249,10 @@ impl Store for PostgresStore {
         transaction!(self, retry = false, |tx| ops::update_customer(&tx, change.clone()).await)
     }
 
+    async fn create_customer(&self, customer: &Customer, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        transaction!(self, retry = false, |tx| ops::create_customer(&tx, customer, events.clone()).await)
+    }
+
     async fn link_identity(
         &self,
         workspace: WorkspaceId,

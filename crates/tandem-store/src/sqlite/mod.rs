@@ -374,6 +374,11 @@ impl Store for SqliteStore {
         self.write(move |conn| ops::update_customer(conn, change)).await
     }
 
+    async fn create_customer(&self, customer: &Customer, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
+        let customer = customer.clone();
+        self.write(move |conn| ops::create_customer(conn, &customer, events)).await
+    }
+
     async fn link_identity(
         &self,
         workspace: WorkspaceId,

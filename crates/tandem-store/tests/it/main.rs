@@ -52,6 +52,7 @@ conformance!(
         concurrent_ingest_from_one_new_customer_creates_one_customer,
         concurrent_retries_with_one_key_store_one_message,
         understanding_is_stored_and_refined,
+        customers_are_created_with_their_identities_once,
     ],
     routing: [
         queue_routing_settings_round_trip,

@@ -645,3 +645,41 @@ async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Ite
     .await;
     results.into_iter().map(|r| r.unwrap()).collect()
 }
+
+pub(crate) async fn customers_are_created_with_their_identities_once(store: &dyn Store) {
+    let ws = workspace(store, "crm").await;
+    let mut customer = tandem_domain::Customer::new(
+        ws.id,
+        vec![email("vip@example.com"), Identity::external("crm:42").unwrap()],
+        Some("Vera".into()),
+        time::now(),
+    );
+    customer.tier = Tier::Platinum;
+    let created = DomainEvent::CustomerCreated { customer_id: customer.id };
+    let events = store
+        .create_customer(&customer, vec![StoredEvent::for_customer(ws.id, customer.id, created, time::now())])
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let found = store.customer_by_identity(ws.id, &email("vip@example.com")).await.unwrap();
+    assert_eq!((found.id, found.tier), (customer.id, Tier::Platinum));
+    // A message from that address joins the created customer.
+    let msg = inbound(ws.id, Channel::Email, &[email("vip@example.com")], "hello");
+    let outcome = store.ingest(msg, ContinuityPolicy::default(), time::now()).await.unwrap();
+    assert_eq!(outcome.customer_id, customer.id);
+    // An identity that is taken refuses the whole customer.
+    let twin = tandem_domain::Customer::new(
+        ws.id,
+        vec![email("new@example.com"), email("vip@example.com")],
+        None,
+        time::now(),
+    );
+    let refused = store.create_customer(&twin, Vec::new()).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Conflict(ref m) if m.contains("vip@example.com")), "{refused:?}");
+    assert!(matches!(store.customer_by_identity(ws.id, &email("new@example.com")).await, Err(StoreError::NotFound(_))));
+    // Another workspace has its own customers by the same address.
+    let other = workspace(store, "crm-two").await;
+    let mut elsewhere = tandem_domain::Customer::new(other.id, vec![email("vip@example.com")], None, time::now());
+    elsewhere.tier = Tier::Standard;
+    store.create_customer(&elsewhere, Vec::new()).await.unwrap();
+}

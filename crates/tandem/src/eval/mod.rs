@@ -4,6 +4,7 @@
 //! test files from a folder that has them, tuning thresholds on dev). Datasets whose
 //! files are absent are skipped and say so.
 
+pub mod bot;
 pub mod data;
 pub mod embedded;
 mod intent;

@@ -49,6 +49,43 @@ async fn the_demo_serves_the_api_and_prints_how_to_reach_it() {
         .await
         .unwrap();
     assert_eq!(found.json().unwrap()["hits"][0]["title"], "Reembolsos");
+    // The virtual agent tracks an order and books a fitting against the demo shop, and
+    // hands a frustrated customer to a person with a summary.
+    let mut say = async |visitor: &str, text: &str| {
+        let body = json!({ "channel": "web_chat", "from": { "visitor_id": visitor }, "body": text });
+        let answer = http
+            .post_json("/api/v1/messages/inbound?wait_for_bot=true", &[("authorization", &auth)], &body)
+            .await
+            .unwrap()
+            .json()
+            .unwrap();
+        let replies: Vec<String> = answer["bot_turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["replies"].as_array().unwrap().iter().map(|r| r["body"].as_str().unwrap().to_owned()))
+            .collect();
+        (answer, replies.join("\n"))
+    };
+    let (_, tracked) = say("visitor-cli-1", "Where is my order A1043?").await;
+    assert!(tracked.contains("Order A1043 is out for delivery"), "{tracked}");
+    let (_, confirm) = say("visitor-cli-2", "Can I book a fitting next thursday at 11am?").await;
+    assert!(confirm.contains("Shall I book"), "{confirm}");
+    let (_, booked) = say("visitor-cli-2", "yes").await;
+    assert!(booked.contains("Booked") && booked.contains("AP-"), "{booked}");
+    say("visitor-cli-3", "Where is my order A1102?").await;
+    let (angry, handed) = say("visitor-cli-3", "THIS IS RIDICULOUS, IT WAS SUPPOSED TO ARRIVE YESTERDAY").await;
+    assert_eq!(angry["bot_turns"][0]["escalated"], "frustration", "{angry}");
+    assert!(handed.contains("person"), "{handed}");
+    let conversation = angry["conversation"]["id"].as_str().unwrap();
+    let handoff = http
+        .get(&format!("/api/v1/conversations/{conversation}/handoff"), &[("authorization", &auth)])
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    let summary = handoff["text"].as_str().unwrap();
+    assert!(summary.contains("A1102") && summary.contains("frustration"), "{summary}");
     child.kill().await.unwrap();
 
     // A second run starts fresh (the demo database is recreated).
@@ -110,12 +147,12 @@ async fn kb_import_is_idempotent_and_a_bad_file_changes_nothing() {
     let out = run(&import).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains("8 created, 0 updated, 0 unchanged"),
+        out.status.success() && stdout.contains("35 created, 0 updated, 0 unchanged"),
         "{stdout} {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let out = run(&import).await;
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 0 updated, 8 unchanged"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 0 updated, 35 unchanged"));
 
     // One changed file is one new version; a bad file refuses the whole import.
     let copy = dir.path().join("kb");
@@ -136,5 +173,9 @@ async fn kb_import_is_idempotent_and_a_bad_file_changes_nothing() {
 
     let out = run(&["kb", "reindex", "--data-dir", data]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("8 articles"), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && stdout.contains("35 articles"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bot_scenarios;
 mod cli;
 mod durability;
 mod kb_floors;

@@ -222,3 +222,19 @@ pub(in crate::postgres) async fn timeline<C: GenericClient>(
     let messages = many(c, &sql, &[&customer_id.as_uuid(), &ws.as_uuid()], rows::message).await?;
     Ok(Timeline { conversations, messages })
 }
+
+/// A new customer and its identities (`Store::create_customer`).
+pub(in crate::postgres) async fn create_customer<C: GenericClient>(
+    c: &C,
+    customer: &Customer,
+    events: Vec<StoredEvent>,
+) -> StoreResult<Vec<StoredEvent>> {
+    for identity in &customer.identities {
+        if identity_owner(c, customer.workspace_id, identity).await?.is_some() {
+            return Err(StoreError::Conflict(format!("{identity} belongs to another customer")));
+        }
+    }
+    insert_customer(c, customer).await?;
+    insert_identities(c, customer.workspace_id, customer.id, &customer.identities, customer.created_at).await?;
+    insert_events(c, events).await
+}

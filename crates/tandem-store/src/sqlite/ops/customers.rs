@@ -195,3 +195,21 @@ pub(in crate::sqlite) fn timeline(
     let messages = many(conn, &sql, [id(customer_id), id(ws)], rows::message)?;
     Ok(Timeline { conversations, messages })
 }
+
+/// A new customer and its identities (`Store::create_customer`).
+pub(in crate::sqlite) fn create_customer(
+    conn: &Connection,
+    c: &Customer,
+    events: Vec<StoredEvent>,
+) -> StoreResult<Vec<StoredEvent>> {
+    for identity in &c.identities {
+        if identity_owner(conn, c.workspace_id, identity)?.is_some() {
+            return Err(StoreError::Conflict(format!("{identity} belongs to another customer")));
+        }
+    }
+    insert_customer(conn, c)?;
+    for identity in &c.identities {
+        insert_identity(conn, c.workspace_id, c.id, identity, c.created_at)?;
+    }
+    insert_events(conn, events)
+}
