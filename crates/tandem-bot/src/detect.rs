@@ -5,6 +5,7 @@
 //! from [`crate::text`]; high precision first — a miss falls through to the intent and
 //! the failed-turn rule, so nobody is trapped by a gap in a list.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,11 @@ impl Lexicon {
 
     pub fn matches(&self, words: &[&str]) -> bool {
         self.find(words).is_some()
+    }
+
+    /// The length in words of the longest phrase found, if any.
+    fn longest(&self, words: &[&str]) -> Option<usize> {
+        self.phrases.iter().filter(|p| find_phrase(words, p, self.matching).is_some()).map(Vec::len).max()
     }
 }
 
@@ -95,13 +101,13 @@ impl Topic {
 
     fn lexicon(self) -> &'static Lexicon {
         match self {
-            Self::Fraud => &FRAUD,
-            Self::LegalThreat => &LEGAL,
-            Self::Bereavement => &BEREAVEMENT,
-            Self::Vulnerability => &VULNERABILITY,
-            Self::Cancellation => &CANCELLATION,
-            Self::BillingDispute => &BILLING,
-            Self::Complaint => &COMPLAINT,
+            Self::Fraud => list("fraud"),
+            Self::LegalThreat => list("legal"),
+            Self::Bereavement => list("bereavement"),
+            Self::Vulnerability => list("vulnerability"),
+            Self::Cancellation => list("cancellation"),
+            Self::BillingDispute => list("billing"),
+            Self::Complaint => list("complaint"),
         }
     }
 }
@@ -153,9 +159,9 @@ pub fn detect(message: &str) -> Detected {
         topic,
         topic_cue,
         reply: reply(&words),
-        greeting: words.len() <= 4 && GREETING.matches(&words),
-        thanks: THANKS.matches(&words),
-        asks_if_bot: ASKS_IF_BOT.matches(&words),
+        greeting: words.len() <= 4 && list("greeting").matches(&words),
+        thanks: list("thanks").matches(&words),
+        asks_if_bot: list("asks_if_bot").matches(&words),
         words: words.len(),
         alpha_words: words.iter().filter(|w| w.chars().any(char::is_alphabetic)).count(),
     }
@@ -165,885 +171,103 @@ pub fn detect(message: &str) -> Detected {
 /// request cue (or on its own in a short message), not negated ("I don't need an
 /// agent") and not "in person".
 fn human_request(words: &[&str]) -> Option<String> {
-    if let Some(cue) = DIRECT.find(words) {
+    if let Some(cue) = list("direct").find(words) {
         return Some(cue);
     }
-    if NOT_A_REQUEST.matches(words) {
+    if list("not_a_request").matches(words) {
         return None;
     }
-    let nouns = PERSON.positions(words);
+    let nouns = list("person").positions(words);
     let first = nouns.iter().min().copied()?;
-    let cue_positions = CUES.positions(words);
+    let cue_positions = list("cues").positions(words);
     let short = words.len() <= 4;
     if cue_positions.is_empty() && !short {
         return None;
     }
-    let negated = NEGATION.positions(words).into_iter().any(|n| n < first && first - n <= 5);
+    let negated = list("negation").positions(words).into_iter().any(|n| n < first && first - n <= 5);
     if negated {
         return None;
     }
-    PERSON.find(words)
+    list("person").find(words)
 }
 
-/// Yes, no or done, when the message is short enough to be an answer.
+/// Yes, no or done, when the message is that answer: three words or fewer, or at least
+/// half of it the phrase ("no, that didn't help"), so "that's wrong, it hasn't shipped"
+/// or "right, but can you make it 11 instead?" are not taken for a no or a yes.
 fn reply(words: &[&str]) -> Option<Reply> {
     if words.is_empty() || words.len() > 8 {
         return None;
     }
-    if DONE.matches(words) {
+    let answers = |lexicon: &Lexicon| lexicon.longest(words).is_some_and(|n| words.len() <= 3 || n * 2 >= words.len());
+    if answers(list("done")) {
         return Some(Reply::Done);
     }
-    if NO.matches(words) {
+    if answers(list("no")) {
         return Some(Reply::No);
     }
-    if YES.matches(words) {
+    if answers(list("yes")) {
         return Some(Reply::Yes);
     }
     None
 }
 
-macro_rules! lexicon {
-    ($name:ident, [$($phrase:expr),* $(,)?]) => {
-        static $name: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::new(&[$($phrase),*], false));
-    };
-    ($name:ident, fuzzy, [$($phrase:expr),* $(,)?]) => {
-        static $name: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::new(&[$($phrase),*], true));
-    };
+/// The word lists, from `data/lexicons.txt`.
+const LEXICONS: &str = include_str!("../data/lexicons.txt");
+
+/// Every list by name, parsed once.
+static LISTS: LazyLock<HashMap<String, Lexicon>> = LazyLock::new(|| parse_lexicons(LEXICONS));
+
+/// Parses the lexicon file: `[name]` or `[name fuzzy]` headers, one phrase per line,
+/// `#` comments.
+fn parse_lexicons(text: &str) -> HashMap<String, Lexicon> {
+    let mut lists: HashMap<String, (bool, Vec<&str>)> = HashMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let mut parts = header.split_whitespace();
+            let name = parts.next().unwrap_or_default().to_owned();
+            let fuzzy = parts.next() == Some("fuzzy");
+            lists.entry(name.clone()).or_insert((fuzzy, Vec::new()));
+            current = Some(name);
+            continue;
+        }
+        if let Some(list) = current.as_ref().and_then(|n| lists.get_mut(n)) {
+            list.1.push(line);
+        }
+    }
+    lists.into_iter().map(|(name, (fuzzy, phrases))| (name, Lexicon::new(&phrases, fuzzy))).collect()
 }
 
-// Phrases that on their own ask for a person.
-lexicon!(
-    DIRECT,
-    fuzzy,
-    [
-        // English
-        "talk to a human",
-        "speak to a human",
-        "talk to a person",
-        "speak to a person",
-        "talk to someone",
-        "speak to someone",
-        "speak with someone",
-        "talk with someone",
-        "real person",
-        "real human",
-        "live agent",
-        "live person",
-        "human agent",
-        "human being",
-        "not a bot",
-        "not a robot",
-        "no bot",
-        "no bots",
-        "no robot",
-        "stop the bot",
-        "dont want a bot",
-        "dont want to talk to a bot",
-        "dont want to talk to a robot",
-        "transfer me",
-        "put me through",
-        "connect me to",
-        "escalate this",
-        "escalate to",
-        "customer service agent",
-        "a human please",
-        "human please",
-        "operator please",
-        "agent please",
-        "representative please",
-        // Spanish
-        "hablar con una persona",
-        "hablar con alguien",
-        "hablar con un humano",
-        "hablar con un agente",
-        "hablar con un asesor",
-        "persona real",
-        "ser humano",
-        "no quiero un bot",
-        "no quiero hablar con un robot",
-        "no quiero hablar con una maquina",
-        "pasame con",
-        "paseme con",
-        "comunicarme con",
-        "atencion humana",
-        "un humano por favor",
-        "un agente por favor",
-        // French
-        "parler à quelqu'un",
-        "parler a une personne",
-        "parler a un humain",
-        "parler a un conseiller",
-        "parler avec un conseiller",
-        "vraie personne",
-        "vrai personne",
-        "etre humain",
-        "pas un robot",
-        "pas de robot",
-        "mettez moi en relation",
-        "passez moi",
-        "un conseiller svp",
-        "un humain svp",
-        // German
-        "mit einem menschen",
-        "mit einem mitarbeiter",
-        "mit jemandem sprechen",
-        "echten menschen",
-        "echte person",
-        "keinen bot",
-        "kein bot",
-        "nicht mit einem bot",
-        "nicht mit einem roboter",
-        "verbinden sie mich",
-        "mitarbeiter bitte",
-        "mensch bitte",
-        // Portuguese
-        "falar com uma pessoa",
-        "falar com alguem",
-        "falar com um humano",
-        "falar com um atendente",
-        "falar com um agente",
-        "pessoa real",
-        "atendimento humano",
-        "nao quero um robo",
-        "nao quero falar com um robo",
-        "me transfere",
-        "atendente por favor",
-        // Italian and Dutch
-        "parlare con una persona",
-        "parlare con un operatore",
-        "persona vera",
-        "non un robot",
-        "met een medewerker",
-        "met een mens",
-        "echte persoon",
-        "geen robot",
-    ]
-);
+/// A list by name (empty when the file lacks it; a test checks every name is there).
+fn list(name: &str) -> &'static Lexicon {
+    static EMPTY: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::new(&[], false));
+    LISTS.get(name).unwrap_or(&EMPTY)
+}
 
-// Words for a person who can help.
-lexicon!(
-    PERSON,
-    fuzzy,
-    [
-        "human",
-        "humans",
-        "person",
-        "someone",
-        "somebody",
-        "anyone",
-        "anybody",
-        "agent",
-        "representative",
-        "rep",
-        "operator",
-        "staff member",
-        "employee",
-        "manager",
-        "supervisor",
-        "advisor",
-        "adviser",
-        "consultant",
-        "customer service",
-        "customer support",
-        "customer care",
-        "support team",
-        "support agent",
-        "tech support",
-        "live chat",
-        "your team",
-        "humano",
-        "persona",
-        "agente",
-        "representante",
-        "operador",
-        "operadora",
-        "alguien",
-        "asesor",
-        "asesora",
-        "servicio al cliente",
-        "atencion al cliente",
-        "encargado",
-        "supervisor",
-        "humain",
-        "personne",
-        "conseiller",
-        "conseillere",
-        "operateur",
-        "operatrice",
-        "quelqu'un",
-        "service client",
-        "mensch",
-        "menschen",
-        "mitarbeiter",
-        "mitarbeiterin",
-        "berater",
-        "beraterin",
-        "kundendienst",
-        "kundenservice",
-        "jemand",
-        "jemanden",
-        "jemandem",
-        "pessoa",
-        "atendente",
-        "alguem",
-        "servico ao cliente",
-        "atendimento ao cliente",
-        "umano",
-        "operatore",
-        "qualcuno",
-        "servizio clienti",
-        "mens",
-        "medewerker",
-        "persoon",
-        "iemand",
-        "klantenservice",
-    ]
-);
-
-// Words that make a person word a request.
-lexicon!(
-    CUES,
-    fuzzy,
-    [
-        "talk",
-        "speak",
-        "chat with",
-        "connect",
-        "transfer",
-        "get me",
-        "give me",
-        "want",
-        "need",
-        "let me",
-        "can i",
-        "could i",
-        "may i",
-        "please",
-        "pls",
-        "plz",
-        "call me",
-        "phone me",
-        "callback",
-        "call back",
-        "reach",
-        "contact",
-        "escalate",
-        "is there",
-        "are there",
-        "i'd like",
-        "i would like",
-        "hablar",
-        "habla",
-        "quiero",
-        "necesito",
-        "puedo",
-        "contactar",
-        "llamar",
-        "llamame",
-        "por favor",
-        "transferir",
-        "pasar",
-        "pasen",
-        "comunicar",
-        "parler",
-        "discuter",
-        "veux",
-        "voudrais",
-        "besoin",
-        "passer",
-        "contacter",
-        "appeler",
-        "svp",
-        "s'il vous plait",
-        "sprechen",
-        "reden",
-        "verbinden",
-        "will",
-        "mochte",
-        "brauche",
-        "bitte",
-        "weiterleiten",
-        "kontaktieren",
-        "anrufen",
-        "falar",
-        "conversar",
-        "quero",
-        "preciso",
-        "gostaria",
-        "ligar",
-        "passar",
-        "parlare",
-        "voglio",
-        "vorrei",
-        "bisogno",
-        "praten",
-        "spreken",
-        "wil",
-        "graag",
-        "doorverbinden",
-    ]
-);
-
-// Negations before a person word: "I don't need an agent".
-lexicon!(
-    NEGATION,
-    [
-        "dont",
-        "do not",
-        "no need",
-        "without",
-        "never",
-        "not",
-        "no quiero",
-        "sin",
-        "ne veux pas",
-        "pas besoin",
-        "kein",
-        "keinen",
-        "nicht",
-        "ohne",
-        "nao quero",
-        "sem",
-        "non voglio",
-    ]
-);
-
-// Person words that are not about talking to one.
-lexicon!(
-    NOT_A_REQUEST,
-    [
-        "in person",
-        "en persona",
-        "en personne",
-        "persönlich",
-        "personlich",
-        "pessoalmente",
-        "di persona",
-        "personally",
-        "the person who",
-        "personne ne",
-    ]
-);
-
-lexicon!(
-    FRAUD,
-    [
-        "fraud",
-        "fraudulent",
-        "scam",
-        "scammed",
-        "hacked",
-        "hacker",
-        "stolen card",
-        "card was stolen",
-        "card stolen",
-        "identity theft",
-        "unauthorized",
-        "unauthorised",
-        "didnt authorize",
-        "did not authorize",
-        "didnt authorise",
-        "i did not make",
-        "i didnt make",
-        "someone used my",
-        "someone logged into",
-        "phishing",
-        "compromised",
-        "suspicious charge",
-        "suspicious transaction",
-        "suspicious login",
-        "suspicious activity",
-        "fraude",
-        "estafa",
-        "me estafaron",
-        "hackearon",
-        "hackeado",
-        "robaron mi tarjeta",
-        "no autorice",
-        "robo de identidad",
-        "arnaque",
-        "pirate",
-        "non autorise",
-        "usurpation",
-        "betrug",
-        "betrüger",
-        "gehackt",
-        "nicht autorisiert",
-        "gestohlen",
-        "identitatsdiebstahl",
-        "golpe",
-        "hackeada",
-        "hackearam",
-        "nao autorizei",
-        "roubaram",
-        "clonaram",
-        "truffa",
-    ]
-);
-
-lexicon!(
-    LEGAL,
-    [
-        "lawyer",
-        "attorney",
-        "sue you",
-        "sue your",
-        "going to sue",
-        "lawsuit",
-        "legal action",
-        "take you to court",
-        "small claims",
-        "ombudsman",
-        "consumer protection",
-        "trading standards",
-        "solicitor",
-        "my rights",
-        "abogado",
-        "demanda",
-        "demandar",
-        "denunciar",
-        "denuncia",
-        "tribunal",
-        "acciones legales",
-        "consumo",
-        "avocat",
-        "poursuivre",
-        "action en justice",
-        "en justice",
-        "anwalt",
-        "verklagen",
-        "klage",
-        "gericht",
-        "rechtliche schritte",
-        "verbraucherzentrale",
-        "advogado",
-        "processar",
-        "procon",
-        "justica",
-        "avvocato",
-    ]
-);
-
-lexicon!(
-    BEREAVEMENT,
-    [
-        "passed away",
-        "died",
-        "has died",
-        "death of",
-        "deceased",
-        "funeral",
-        "bereavement",
-        "my late",
-        "widow",
-        "widowed",
-        "fallecio",
-        "murio",
-        "fallecimiento",
-        "difunto",
-        "difunta",
-        "funeral",
-        "decede",
-        "deces",
-        "est mort",
-        "est morte",
-        "funerailles",
-        "verstorben",
-        "gestorben",
-        "todesfall",
-        "beerdigung",
-        "faleceu",
-        "falecimento",
-        "morreu",
-        "enterro",
-        "e morto",
-        "deceduto",
-    ]
-);
-
-lexicon!(
-    VULNERABILITY,
-    [
-        "cant afford",
-        "cannot afford",
-        "lost my job",
-        "unemployed",
-        "financial hardship",
-        "struggling to pay",
-        "cant pay",
-        "cannot pay",
-        "in debt",
-        "disability",
-        "disabled",
-        "mental health",
-        "depressed",
-        "suicidal",
-        "in hospital",
-        "in the hospital",
-        "cancer",
-        "domestic abuse",
-        "homeless",
-        "vulnerable",
-        "no puedo pagar",
-        "perdi mi trabajo",
-        "desempleado",
-        "desempleada",
-        "dificultades economicas",
-        "discapacidad",
-        "en el hospital",
-        "je ne peux pas payer",
-        "perdu mon emploi",
-        "chomage",
-        "handicap",
-        "à l'hôpital",
-        "kann nicht bezahlen",
-        "kann nicht zahlen",
-        "arbeitslos",
-        "job verloren",
-        "behinderung",
-        "im krankenhaus",
-        "nao consigo pagar",
-        "perdi meu emprego",
-        "desempregado",
-        "desempregada",
-        "deficiencia",
-        "no hospital",
-    ]
-);
-
-lexicon!(
-    CANCELLATION,
-    [
-        "cancel my subscription",
-        "cancel my account",
-        "cancel my membership",
-        "cancel my contract",
-        "cancel my plan",
-        "close my account",
-        "delete my account",
-        "terminate my",
-        "switching to",
-        "switch to another",
-        "leave for another",
-        "end my subscription",
-        "stop my subscription",
-        "unsubscribe me from everything",
-        "cancelar mi suscripcion",
-        "cancelar mi cuenta",
-        "cancelar mi contrato",
-        "dar de baja",
-        "darme de baja",
-        "borrar mi cuenta",
-        "eliminar mi cuenta",
-        "resilier",
-        "annuler mon abonnement",
-        "fermer mon compte",
-        "supprimer mon compte",
-        "kundigen",
-        "kundigung",
-        "konto loschen",
-        "abo beenden",
-        "cancelar minha assinatura",
-        "cancelar minha conta",
-        "encerrar minha conta",
-        "excluir minha conta",
-        "disdire",
-    ]
-);
-
-lexicon!(
-    BILLING,
-    [
-        "charged twice",
-        "double charged",
-        "double charge",
-        "charged me twice",
-        "overcharged",
-        "wrong amount",
-        "charged the wrong",
-        "dispute",
-        "chargeback",
-        "discount",
-        "negotiate",
-        "lower my bill",
-        "price match",
-        "compensation",
-        "refund the difference",
-        "cobraron dos veces",
-        "cobro doble",
-        "doble cargo",
-        "cobrado dos veces",
-        "me cobraron de mas",
-        "disputa",
-        "descuento",
-        "compensacion",
-        "debite deux fois",
-        "facture deux fois",
-        "preleve deux fois",
-        "surfacture",
-        "litige",
-        "remise",
-        "dedommagement",
-        "doppelt abgebucht",
-        "zweimal abgebucht",
-        "zweimal belastet",
-        "doppelt berechnet",
-        "zu viel berechnet",
-        "rabatt",
-        "entschadigung",
-        "cobrado duas vezes",
-        "cobraram duas vezes",
-        "cobranca em dobro",
-        "cobranca indevida",
-        "desconto",
-        "addebitato due volte",
-    ]
-);
-
-lexicon!(
-    COMPLAINT,
-    [
-        "complaint",
-        "complain",
-        "unacceptable",
-        "terrible service",
-        "worst service",
-        "disgusted",
-        "appalling",
-        "queja",
-        "quejarme",
-        "reclamacion",
-        "reclamo",
-        "inaceptable",
-        "plainte",
-        "reclamation",
-        "inadmissible",
-        "inacceptable",
-        "beschwerde",
-        "beschweren",
-        "unverschamt",
-        "inakzeptabel",
-        "reclamacao",
-        "queixa",
-        "inaceitavel",
-        "reclamo formal",
-        "reclamo",
-        "reclamare",
-    ]
-);
-
-lexicon!(
-    YES,
-    [
-        "yes",
-        "yeah",
-        "yep",
-        "yup",
-        "sure",
-        "ok",
-        "okay",
-        "correct",
-        "right",
-        "exactly",
-        "it did",
-        "that helped",
-        "that helps",
-        "helpful",
-        "perfect",
-        "great",
-        "go ahead",
-        "please do",
-        "do it",
-        "confirm",
-        "confirmed",
-        "y",
-        "absolutely",
-        "of course",
-        "si",
-        "claro",
-        "vale",
-        "de acuerdo",
-        "perfecto",
-        "correcto",
-        "adelante",
-        "hazlo",
-        "me sirvio",
-        "oui",
-        "ouais",
-        "d'accord",
-        "parfait",
-        "exact",
-        "exactement",
-        "allez y",
-        "ja",
-        "jawohl",
-        "genau",
-        "richtig",
-        "passt",
-        "gerne",
-        "stimmt",
-        "klar",
-        "sim",
-        "certo",
-        "perfeito",
-        "pode",
-        "isso",
-        "ajudou",
-        "va bene",
-        "certo",
-    ]
-);
-
-lexicon!(
-    NO,
-    [
-        "no",
-        "nope",
-        "nah",
-        "not really",
-        "didnt help",
-        "did not help",
-        "doesnt help",
-        "does not help",
-        "not helpful",
-        "wrong",
-        "not right",
-        "isnt right",
-        "not what i",
-        "that's not it",
-        "not it",
-        "n",
-        "not quite",
-        "para nada",
-        "no me ayudo",
-        "no sirve",
-        "no me sirve",
-        "no es eso",
-        "non",
-        "pas vraiment",
-        "ça ne m'aide pas",
-        "pas du tout",
-        "nein",
-        "nicht wirklich",
-        "hilft nicht",
-        "falsch",
-        "nao",
-        "nao ajudou",
-        "errado",
-        "niente",
-    ]
-);
-
-lexicon!(
-    DONE,
-    [
-        "no thanks",
-        "no thank you",
-        "nothing else",
-        "that's all",
-        "that is all",
-        "that's it thanks",
-        "all good",
-        "bye",
-        "goodbye",
-        "good bye",
-        "i'm done",
-        "all set",
-        "no gracias",
-        "nada mas",
-        "eso es todo",
-        "adios",
-        "hasta luego",
-        "non merci",
-        "c'est tout",
-        "rien d autre",
-        "au revoir",
-        "nein danke",
-        "das war's",
-        "nichts weiter",
-        "tschuss",
-        "auf wiedersehen",
-        "nao obrigado",
-        "nao obrigada",
-        "e so isso",
-        "nada mais",
-        "tchau",
-        "no grazie",
-    ]
-);
-
-lexicon!(
-    GREETING,
-    [
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "good morning",
-        "good afternoon",
-        "good evening",
-        "hola",
-        "buenos dias",
-        "buenas tardes",
-        "buenas",
-        "bonjour",
-        "bonsoir",
-        "salut",
-        "hallo",
-        "guten tag",
-        "guten morgen",
-        "servus",
-        "moin",
-        "ola",
-        "oi",
-        "bom dia",
-        "boa tarde",
-        "ciao",
-        "buongiorno",
-    ]
-);
-
-lexicon!(
-    THANKS,
-    [
-        "thanks",
-        "thank you",
-        "thx",
-        "ty",
-        "cheers",
-        "gracias",
-        "merci",
-        "danke",
-        "obrigado",
-        "obrigada",
-        "grazie",
-        "dank je",
-        "bedankt",
-    ]
-);
-
-lexicon!(
-    ASKS_IF_BOT,
-    [
-        "are you a bot",
-        "are you a robot",
-        "are you human",
-        "are you a real person",
-        "is this a bot",
-        "am i talking to a bot",
-        "am i talking to a robot",
-        "eres un bot",
-        "eres un robot",
-        "eres humano",
-        "es un bot",
-        "tu es un robot",
-        "etes vous un robot",
-        "bist du ein bot",
-        "sind sie ein bot",
-        "voce e um robo",
-        "e um robo",
-    ]
-);
+/// The lists the detectors read.
+pub const LIST_NAMES: [&str; 18] = [
+    "direct",
+    "person",
+    "cues",
+    "negation",
+    "not_a_request",
+    "fraud",
+    "legal",
+    "bereavement",
+    "vulnerability",
+    "cancellation",
+    "billing",
+    "complaint",
+    "yes",
+    "no",
+    "done",
+    "greeting",
+    "thanks",
+    "asks_if_bot",
+];
 
 #[cfg(test)]
 mod tests {
@@ -1124,6 +348,16 @@ mod tests {
         check("nein", Some(Reply::No));
         check("não, obrigado", Some(Reply::Done));
         check("I want to know when my refund arrives and why it takes so long", None);
+        check("that's wrong, it hasn't shipped", None);
+        check("right, but can you make it 11 instead?", None);
+        check("pode mudar para as 11h?", None);
+    }
+
+    #[test]
+    fn every_list_is_in_the_file() {
+        for name in LIST_NAMES {
+            assert!(LISTS.get(name).is_some_and(|l| !l.phrases.is_empty()), "{name}");
+        }
     }
 
     #[test]

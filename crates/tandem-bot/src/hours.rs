@@ -36,6 +36,12 @@ impl OpenHours {
     pub fn parse(hours: &Hours) -> Result<Self, ConfigError> {
         let offset = parse_offset(&hours.utc_offset)
             .ok_or_else(|| ConfigError::new("hours.utc_offset", "use an offset such as `+01:00`, `-05:00` or `Z`"))?;
+        if hours.days.is_empty() {
+            return Err(ConfigError::new(
+                "hours.days",
+                "give the hours of at least one day, e.g. mon = \"09:00-17:00\"",
+            ));
+        }
         let mut days = [None; 7];
         for (day, range) in &hours.days {
             let field = format!("hours.days.{day}");

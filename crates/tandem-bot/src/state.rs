@@ -45,6 +45,8 @@ pub struct BotState {
     pub resolved: bool,
     /// Approvals waiting for a person, by task id.
     pub approvals: Vec<String>,
+    /// The action whose details are being collected (they belong to it alone).
+    pub active_action: Option<String>,
     /// Sentiment scores of the customer's substantive messages (four words or more),
     /// newest last: short answers ("no", "sorry, A1043") say little about mood.
     pub moods: Vec<f32>,
@@ -151,5 +153,21 @@ impl BotState {
         self.pending = Pending::Nothing;
         self.requests.clear();
         self.resolved = false;
+        self.verify_attempts = 0;
+        self.end_action();
+    }
+
+    /// The action in progress ended (done, declined, abandoned, handed over): its details
+    /// are let go — the business ones kept as facts for a summary — so the next request
+    /// starts afresh.
+    pub fn end_action(&mut self) {
+        let public: Vec<(String, String)> =
+            self.slots.iter().filter(|(_, v)| !v.private).map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        for (kind, value) in public {
+            self.remember_fact(&kind, &value);
+        }
+        self.slots.clear();
+        self.active_action = None;
+        self.verify_attempts = 0;
     }
 }

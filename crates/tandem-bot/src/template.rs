@@ -22,9 +22,9 @@ fn valid_placeholder(name: &str) -> bool {
         && !name.ends_with('.')
 }
 
-/// Secret names: letters, digits and `_`.
+/// Secret names: lowercase letters, digits and `_` (as placeholders are written).
 pub fn valid_secret_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 impl Template {
@@ -109,7 +109,8 @@ pub fn fill(text: &str, values: &[(&str, String)]) -> String {
 pub fn url_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        // `.` is encoded too, so a value can never be a `..` path segment.
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -133,5 +134,6 @@ mod tests {
         assert!(Template::parse("{Bad Name}").is_err());
         assert!(Template::parse("stray }").is_err());
         assert_eq!(url_encode("A 10/43"), "A%2010%2F43");
+        assert_eq!(url_encode(".."), "%2E%2E");
     }
 }

@@ -18,6 +18,9 @@ pub enum AssignTarget {
     Bot,
 }
 
+/// The timeline note of a hand-back to the bot; the bot answers only what comes after it.
+pub(crate) const HANDED_BACK: &str = "Handed back to the virtual agent";
+
 /// How many times a command is re-run after losing a race to a concurrent change.
 const RETRIES: usize = 4;
 
@@ -178,7 +181,7 @@ impl Engine {
                 let queue = self.store.queue(ws, queue).await?;
                 (Command::Enqueue { queue: queue.id }, format!("Moved to the {} queue", queue.name))
             }
-            AssignTarget::Bot => (Command::ReturnToBot, "Handed back to the virtual agent".to_owned()),
+            AssignTarget::Bot => (Command::ReturnToBot, HANDED_BACK.to_owned()),
         };
         let (conversation, _) = self
             .change(actor, id, |c, now| {
@@ -187,10 +190,12 @@ impl Engine {
                 Ok(Planned::from_transition(t).with_message(note))
             })
             .await?;
-        if target == AssignTarget::Bot
-            && let Err(error) = self.bot_handed_back(ws, id).await
-        {
-            tracing::warn!(%error, conversation.id = %id, "the bot could not take the conversation back");
+        if target == AssignTarget::Bot {
+            if let Err(error) = self.bot_handed_back(ws, id).await {
+                tracing::warn!(%error, conversation.id = %id, "the bot could not record the hand-back; it resumes at the next message");
+            }
+            // The hook moved the version on: answer with the conversation as stored.
+            return Ok(self.store.conversation(ws, id).await?);
         }
         Ok(conversation)
     }

@@ -30,6 +30,13 @@ impl Engine {
         profile: CustomerEdit,
     ) -> EngineResult<Customer> {
         let ws = actor.workspace_id();
+        if identities.is_empty() {
+            return Err(tandem_domain::ValidationError::new(
+                "email",
+                "give at least one of email, phone, visitor_id or external_id so messages find the customer",
+            )
+            .into());
+        }
         let identities = tandem_domain::InboundMessage::normalize_identities(identities)?;
         let display_name = profile.display_name.as_deref().map(|n| bounded_text("display_name", n, 120)).transpose()?;
         let language = profile.preferred_language.as_deref().map(parse_language).transpose()?;

@@ -38,7 +38,7 @@ impl Engine {
             return Ok((outcome, Vec::new()));
         }
         let (ws, id) = (outcome.message.workspace_id, outcome.conversation.id);
-        match self.run_bot(ws, id).await {
+        match self.answer_now(ws, id, outcome.message.id).await {
             Ok(turns) => Ok((outcome, turns)),
             Err(error) => {
                 tracing::warn!(%error, conversation.id = %id, "the virtual agent could not answer inline; retrying in the background");
@@ -76,7 +76,10 @@ impl Engine {
         self.publish(&outcome.events).await;
         if !outcome.replayed {
             self.sync_routing(&outcome.conversation).await;
-            if matches!(outcome.message.author, tandem_domain::Author::Customer(_)) {
+            // Cards are for people: while the bot answers, it records the question itself
+            // (for the gaps report) from its own search, and cards are made on request.
+            let bot_answers = self.bot_enabled() && outcome.conversation.owner == tandem_domain::Owner::Bot;
+            if matches!(outcome.message.author, tandem_domain::Author::Customer(_)) && !bot_answers {
                 self.queue_recommendation(outcome.message.workspace_id, outcome.conversation.id);
             }
         }

@@ -110,6 +110,21 @@ impl Knowledge {
         let vector = if request.mode == Mode::Bm25 { None } else { self.embed_query(&request.query)? };
         self.index.search(request, vector.as_deref(), &self.config).map_err(index_error)
     }
+
+    /// Searches with a query vector embedded before (`None`: BM25 only), so several
+    /// searches for one message embed it once.
+    pub(crate) fn search_with_vector(
+        &self,
+        request: &SearchRequest,
+        vector: Option<&[f32]>,
+    ) -> Result<SearchResponse, EngineError> {
+        self.index.search(request, vector, &self.config).map_err(index_error)
+    }
+
+    /// The query's vector, when a model is loaded.
+    pub(crate) fn query_vector(&self, text: &str) -> Result<Option<Vec<f32>>, EngineError> {
+        self.embed_query(text)
+    }
 }
 
 fn index_error(e: KnowledgeError) -> EngineError {

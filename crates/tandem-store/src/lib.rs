@@ -302,7 +302,8 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         conversation: ConversationId,
     ) -> StoreResult<Vec<BotDecisionRecord>>;
-    /// Decisions taken at or after `since`, oldest first, at most `limit`.
+    /// Decisions taken at or after `since`, oldest first; the newest `limit` when there
+    /// are more.
     async fn bot_decisions_since(
         &self,
         workspace: WorkspaceId,

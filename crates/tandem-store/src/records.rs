@@ -271,6 +271,9 @@ pub struct BotTurnCommit {
     pub expected_state_version: i64,
     pub decision: BotDecisionRecord,
     pub tasks: Vec<tandem_domain::Task>,
+    /// A task this turn settles (an approval the turn acted on), in the same
+    /// transaction: `Conflict` if it is no longer open, and then nothing is written.
+    pub settle: Option<TaskSettlement>,
 }
 
 /// A task listing query, newest first.

@@ -35,7 +35,8 @@ fn a_missing_detail_is_asked_for_and_a_wrong_one_asked_again() {
     assert!(chat.last_reply().contains("What is your order number"));
     chat.say("sorry, A1043");
     assert!(chat.last_reply().contains("out for delivery"), "{}", chat.last_reply());
-    assert_eq!(slots(&chat.state).get("order_number").map(String::as_str), Some("A1043"));
+    assert!(slots(&chat.state).is_empty(), "the action's details are let go once it is done");
+    assert!(chat.state.facts.iter().any(|f| f.kind == "order_number" && f.value == "A1043"), "kept as a fact");
 }
 
 #[test]
@@ -260,4 +261,30 @@ fn outside_opening_hours_the_bot_says_so_and_promises_a_follow_up() {
     assert!(outcome.replies[0].contains("nobody from our team is available"), "{}", outcome.replies[0]);
     assert!(outcome.replies[0].contains("Sat 09:00–17:00"), "{}", outcome.replies[0]);
     assert!(handoff.follow_up.is_some());
+}
+
+#[test]
+fn one_requests_details_are_not_another_ones() {
+    let mut chat = Chat::new();
+    chat.say("I'd like to book an appointment next thursday at 3pm");
+    chat.say("yes");
+    assert!(chat.last_reply().contains("reference AP-2001"), "{}", chat.last_reply());
+    // A second booking with other details: asked and confirmed with the new ones.
+    chat.say("can I book another appointment for next friday at 11am?");
+    assert!(chat.last_reply().contains("at 11:00"), "{}", chat.last_reply());
+    assert!(!chat.last_reply().contains("15:00"), "{}", chat.last_reply());
+}
+
+#[test]
+fn a_yes_inside_a_longer_message_is_not_a_confirmation() {
+    let mut chat = Chat::new();
+    chat.say("I'd like to book an appointment next thursday at 3pm");
+    let outcome = chat.say("right, but can you make it 11 instead?").clone();
+    assert_ne!(outcome.decision.rule, "action.done", "nothing is booked on a half-yes");
+    assert!(chat.env.calls.lock().map(|c| c.is_empty()).unwrap_or(false), "no call was made");
+    // "No, it's A1043" answers the question rather than stopping.
+    let mut order = Chat::new();
+    order.say("I want to track my order");
+    order.say("no, it's A1043");
+    assert!(order.last_reply().contains("out for delivery"), "{}", order.last_reply());
 }

@@ -9,7 +9,9 @@
 //! what was committed but not yet answered. Each workspace's configuration is read at
 //! every turn (compiled once per version), so an edit on any node takes effect at once.
 
+mod commit;
 mod env;
+mod handback;
 mod http;
 mod metrics;
 mod tasks;
@@ -132,14 +134,18 @@ impl Engine {
         }
         let bot = match record {
             None => CompiledBot::default_config(),
-            Some(r) => match serde_json::from_value::<BotConfig>(r.config)
+            Some(r) => match serde_json::from_value::<BotConfig>(r.config.clone())
                 .map_err(|e| e.to_string())
                 .and_then(|c| c.compile().map_err(|e| e.to_string()))
             {
                 Ok(bot) => bot,
                 Err(error) => {
-                    tracing::error!(workspace.id = %ws, version, %error, "the saved bot configuration does not compile; using the built-in default");
-                    CompiledBot::default_config()
+                    // The default policy, but never a bot the workspace switched off.
+                    let enabled = r.config.get("enabled").and_then(serde_json::Value::as_bool).unwrap_or(true);
+                    tracing::error!(workspace.id = %ws, version, %error, enabled, "the saved bot configuration does not compile; using the built-in default");
+                    let mut fallback = CompiledBot::default_config();
+                    fallback.config.enabled = enabled;
+                    fallback
                 }
             },
         };
@@ -211,7 +217,7 @@ impl Engine {
     pub async fn set_bot_secret(&self, actor: Actor, name: &str, value: &str) -> EngineResult<()> {
         actor.require(Role::Admin)?;
         if !tandem_bot::template::valid_secret_name(name) {
-            return Err(ValidationError::new("name", "use 1 to 64 letters, digits and `_`").into());
+            return Err(ValidationError::new("name", "use 1 to 64 lowercase letters, digits and `_`").into());
         }
         if value.is_empty() || value.len() > 4096 || value.chars().any(char::is_control) {
             return Err(ValidationError::new("value", "use 1 to 4096 characters without control characters").into());
@@ -284,9 +290,11 @@ impl Engine {
             return Ok(0);
         }
         let mut started = 0;
+        // Older conversations wait for the customer's next message (see `next_unanswered`).
+        let recent = self.now() - chrono::Duration::hours(1);
         for ws in self.store.workspace_ids().await? {
             for conversation in self.open_conversations(ws, OwnerFilter::Bot).await? {
-                if conversation.owner == Owner::Bot {
+                if conversation.owner == Owner::Bot && conversation.last_message_at >= recent {
                     self.spawn_bot(ws, conversation.id);
                     started += 1;
                 }

@@ -153,6 +153,7 @@ fn turn(
         expected_state_version: state_version,
         decision,
         tasks,
+        settle: None,
     }
 }
 
@@ -409,7 +410,11 @@ pub async fn bot_decisions_are_listed_in_order_and_scoped(store: &dyn Store) {
     let everything = vec![a2.clone(), b2.clone(), b1.clone(), a1.clone()];
     assert_eq!(store.bot_decisions_since(ws.id, t0, 100).await.unwrap(), everything);
     assert_eq!(store.bot_decisions_since(ws.id, at(2), 100).await.unwrap(), everything[1..], "since is inclusive");
-    assert_eq!(store.bot_decisions_since(ws.id, t0, 2).await.unwrap(), everything[..2]);
+    assert_eq!(
+        store.bot_decisions_since(ws.id, t0, 2).await.unwrap(),
+        everything[2..],
+        "the newest when the limit cuts"
+    );
     assert!(store.bot_decisions_since(ws.id, at(4), 100).await.unwrap().is_empty());
     assert_eq!(store.bot_decisions_since(other.id, t0, 100).await.unwrap(), vec![c1]);
 }
@@ -524,4 +529,48 @@ pub async fn tasks_are_listed_by_filter_and_settled_once(store: &dyn Store) {
         .count();
     assert_eq!(settled_events, 2, "only the settlements that happened left events");
     assert_eq!(store.task(other.id, theirs.id).await.unwrap(), theirs);
+}
+
+pub async fn a_bot_turn_settles_its_task_once_in_the_same_transaction(store: &dyn Store) {
+    let ws = workspace(store, "bot-settle").await;
+    let (conversation, inbound_id) = bot_conversation(store, ws.id, "sam").await;
+    let t1 = time::now();
+    let mut approval = follow_up(ws.id, Some(&conversation), "Approve the address change", t1);
+    approval.kind = TaskKind::Approval;
+    store.create_task(&approval, vec![task_created(&approval)]).await.unwrap();
+    let settlement = |at| TaskSettlement {
+        workspace_id: ws.id,
+        task_id: approval.id,
+        status: TaskStatus::Approved,
+        at,
+        by: "agent:0190".into(),
+        note: None,
+        details: None,
+        events: vec![StoredEvent::for_workspace(
+            ws.id,
+            DomainEvent::TaskSettled {
+                task_id: approval.id,
+                status: TaskStatus::Approved,
+                conversation_id: Some(conversation.id),
+            },
+            at,
+        )],
+    };
+    let mut first =
+        turn(&conversation, replied(&conversation, t1), 0, decision(&conversation, Some(inbound_id), 1, t1), vec![]);
+    first.settle = Some(settlement(t1));
+    let stored = store.commit_bot_turn(first.clone()).await.unwrap();
+    assert!(
+        stored.iter().any(|e| matches!(e.event, DomainEvent::TaskSettled { .. })),
+        "the settlement's events are written"
+    );
+    assert_eq!(store.task(ws.id, approval.id).await.unwrap().status, TaskStatus::Approved);
+    // A second turn settling the same task conflicts and writes nothing at all.
+    let read = first.change.conversation.clone();
+    let t2 = t1 + Duration::seconds(5);
+    let mut second = turn(&read, replied(&read, t2), 1, decision(&read, Some(inbound_id), 2, t2), vec![]);
+    second.settle = Some(settlement(t2));
+    let before = snapshot(store, &conversation).await;
+    assert!(matches!(store.commit_bot_turn(second).await, Err(StoreError::Conflict(_))));
+    assert_eq!(snapshot(store, &conversation).await, before);
 }

@@ -75,5 +75,6 @@ conformance!(
         a_stale_bot_turn_conflicts_and_writes_nothing,
         bot_decisions_are_listed_in_order_and_scoped,
         tasks_are_listed_by_filter_and_settled_once,
+        a_bot_turn_settles_its_task_once_in_the_same_transaction,
     ],
 );

@@ -239,7 +239,7 @@ pub(in crate::postgres) async fn commit_bot_turn<C: GenericClient>(
     commit: BotTurnCommit,
 ) -> StoreResult<Vec<StoredEvent>> {
     checks::bot_turn(&commit)?;
-    let BotTurnCommit { change, state, expected_state_version, decision, tasks } = commit;
+    let BotTurnCommit { change, state, expected_state_version, decision, tasks, settle } = commit;
     update_conversation(c, &change.conversation, change.expected_version).await?;
     crate::postgres::batch::insert_messages(c, &change.messages).await?;
     write_state(c, &state, expected_state_version).await?;
@@ -247,7 +247,12 @@ pub(in crate::postgres) async fn commit_bot_turn<C: GenericClient>(
     for task in &tasks {
         insert_task(c, task).await?;
     }
-    insert_events(c, change.events).await
+    let mut events = change.events;
+    if let Some(settlement) = settle {
+        super::tasks::settle_task(c, &settlement).await?;
+        events.extend(settlement.events);
+    }
+    insert_events(c, events).await
 }
 
 pub(in crate::postgres) async fn bot_decisions<C: GenericClient>(
@@ -268,7 +273,10 @@ pub(in crate::postgres) async fn bot_decisions_since<C: GenericClient>(
     limit: u32,
 ) -> StoreResult<Vec<BotDecisionRecord>> {
     let sql = format!(
-        "SELECT {DECISION_COLUMNS} FROM bot_decisions WHERE workspace_id = $1 AND at >= $2 ORDER BY at, id LIMIT $3"
+        "SELECT {DECISION_COLUMNS} FROM bot_decisions WHERE workspace_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT $3"
     );
-    many(c, &sql, &[&ws.as_uuid(), &micros(since), &i64::from(limit)], decision_row).await
+    // The newest ones when the limit cuts, returned oldest first.
+    let mut newest = many(c, &sql, &[&ws.as_uuid(), &micros(since), &i64::from(limit)], decision_row).await?;
+    newest.reverse();
+    Ok(newest)
 }

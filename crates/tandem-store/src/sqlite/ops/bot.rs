@@ -183,7 +183,7 @@ fn insert_decision(conn: &Connection, d: &BotDecisionRecord) -> StoreResult<()> 
 /// job, and the writer rolls its savepoint back, so nothing of the turn is kept.
 pub(in crate::sqlite) fn commit_bot_turn(conn: &Connection, commit: BotTurnCommit) -> StoreResult<Vec<StoredEvent>> {
     checks::bot_turn(&commit)?;
-    let BotTurnCommit { change, state, expected_state_version, decision, tasks } = commit;
+    let BotTurnCommit { change, state, expected_state_version, decision, tasks, settle } = commit;
     update_conversation(conn, &change.conversation, change.expected_version)?;
     for message in &change.messages {
         insert_message(conn, message)?;
@@ -193,7 +193,12 @@ pub(in crate::sqlite) fn commit_bot_turn(conn: &Connection, commit: BotTurnCommi
     for task in &tasks {
         insert_task(conn, task)?;
     }
-    insert_events(conn, change.events)
+    let mut events = change.events;
+    if let Some(settlement) = settle {
+        super::tasks::settle_task(conn, &settlement)?;
+        events.extend(settlement.events);
+    }
+    insert_events(conn, events)
 }
 
 pub(in crate::sqlite) fn bot_decisions(
@@ -214,7 +219,10 @@ pub(in crate::sqlite) fn bot_decisions_since(
     limit: u32,
 ) -> StoreResult<Vec<BotDecisionRecord>> {
     let sql = format!(
-        "SELECT {DECISION_COLUMNS} FROM bot_decisions WHERE workspace_id = ?1 AND at >= ?2 ORDER BY at, id LIMIT ?3"
+        "SELECT {DECISION_COLUMNS} FROM bot_decisions WHERE workspace_id = ?1 AND at >= ?2 ORDER BY at DESC, id DESC LIMIT ?3"
     );
-    many(conn, &sql, params![id(ws), micros(since), limit], decision_row)
+    // The newest ones when the limit cuts, returned oldest first.
+    let mut newest = many(conn, &sql, params![id(ws), micros(since), limit], decision_row)?;
+    newest.reverse();
+    Ok(newest)
 }
