@@ -168,6 +168,27 @@ pub enum DomainEvent {
         status: TaskStatus,
         conversation_id: Option<ConversationId>,
     },
+    /// An agent's verdict on a suggested reply: `shown`, `accepted`, `edited` or `rejected`.
+    SuggestionFeedback {
+        conversation_id: ConversationId,
+        /// `knowledge` or `canned`.
+        source: String,
+        /// Which suggestion (the article or the canned response).
+        reference: String,
+        verdict: String,
+    },
+    /// An agent wrapped the conversation up; whether they changed what was suggested.
+    WrapUpRecorded {
+        conversation_id: ConversationId,
+        disposition: String,
+        disposition_changed: bool,
+        summary_changed: bool,
+    },
+    /// The customer rated the conversation (1 to 5).
+    CsatRated {
+        conversation_id: ConversationId,
+        rating: u8,
+    },
 }
 
 /// A knowledge card by reference: which passage of which article, and its score.
@@ -214,6 +235,9 @@ impl DomainEvent {
             Self::BotConfigUpdated { .. } => "bot_config_updated",
             Self::TaskCreated { .. } => "task_created",
             Self::TaskSettled { .. } => "task_settled",
+            Self::SuggestionFeedback { .. } => "suggestion_feedback",
+            Self::WrapUpRecorded { .. } => "wrap_up_recorded",
+            Self::CsatRated { .. } => "csat_rated",
         }
     }
 }

@@ -101,6 +101,10 @@ id_type!(
     /// A task for a person: a follow-up to make, an action to approve.
     TaskId
 );
+id_type!(
+    /// A canned response agents insert with its `/shortcut`.
+    CannedResponseId
+);
 
 #[cfg(test)]
 mod tests {

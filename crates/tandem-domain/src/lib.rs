@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod canned;
 pub mod channel;
 pub mod conversation;
 pub mod customer;
@@ -26,14 +27,15 @@ pub mod understanding;
 pub mod workspace;
 
 pub use agent::{Agent, AgentState, Capacity, Role, Skill};
+pub use canned::CannedResponse;
 pub use channel::Channel;
 pub use conversation::{Command, Conversation, ConversationStatus, Owner, Priority, Tag, Transition, TransitionError};
 pub use customer::{Customer, Tier};
 pub use event::{CardRef, DomainEvent, EventKind, StoredEvent};
 pub use identity::{Identity, IdentityKind};
 pub use ids::{
-    AgentId, ApiKeyId, ArticleId, ConversationId, CustomerId, DecisionId, EventId, MessageId, OfferId, QueueId, TaskId,
-    WorkspaceId,
+    AgentId, ApiKeyId, ArticleId, CannedResponseId, ConversationId, CustomerId, DecisionId, EventId, MessageId,
+    OfferId, QueueId, TaskId, WorkspaceId,
 };
 pub use ingest::{ContinuityPolicy, InboundMessage, IngestPlan};
 pub use knowledge::{

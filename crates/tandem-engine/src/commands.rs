@@ -25,24 +25,30 @@ pub(crate) const HANDED_BACK: &str = "Handed back to the virtual agent";
 const RETRIES: usize = 4;
 
 /// A planned change: the conversation after it, its domain events and new messages.
-struct Planned {
-    conversation: Conversation,
-    events: Vec<DomainEvent>,
-    messages: Vec<Message>,
+pub(crate) struct Planned {
+    pub conversation: Conversation,
+    pub events: Vec<DomainEvent>,
+    pub messages: Vec<Message>,
 }
 
 impl Planned {
-    fn from_transition(t: Transition) -> Self {
+    pub(crate) fn from_transition(t: Transition) -> Self {
         Self { conversation: t.conversation, events: t.events, messages: Vec::new() }
     }
 
-    fn with_message(mut self, message: Message) -> Self {
+    pub(crate) fn with_message(mut self, message: Message) -> Self {
         self.messages.push(message);
         self
     }
 }
 
-fn message(conversation: &Conversation, kind: MessageKind, author: Author, body: Body, now: Timestamp) -> Message {
+pub(crate) fn message(
+    conversation: &Conversation,
+    kind: MessageKind,
+    author: Author,
+    body: Body,
+    now: Timestamp,
+) -> Message {
     Message {
         id: MessageId::new(),
         workspace_id: conversation.workspace_id,
@@ -81,7 +87,12 @@ pub(crate) fn acting_agent(actor: Actor, named: Option<AgentId>) -> EngineResult
 
 impl Engine {
     /// Loads, plans and saves a change, retrying on a concurrent change; publishes.
-    async fn change<F>(&self, actor: Actor, id: ConversationId, plan: F) -> EngineResult<(Conversation, Vec<Message>)>
+    pub(crate) async fn change<F>(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        plan: F,
+    ) -> EngineResult<(Conversation, Vec<Message>)>
     where
         F: Fn(&Conversation, Timestamp) -> EngineResult<Planned>,
     {

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+mod assist;
 pub mod auth;
 mod bot;
 mod clock;
@@ -20,6 +21,7 @@ mod ingest;
 mod knowledge;
 mod refine;
 mod routing;
+mod supervision;
 
 use std::sync::Arc;
 
@@ -30,6 +32,7 @@ use tandem_domain::ingest::ContinuityPolicy;
 use tandem_store::Store;
 
 pub use access::{Actor, NewAgent, StartedChat};
+pub use assist::{Suggestion, WrapUp, WrapUpSuggestion};
 pub use bot::{
     ActionCaller, BotConfigView, BotMetrics, BotOptions, BotTurnReport, HttpCaller, ReasonCount, SecretName,
     TaskVerdict,
@@ -44,6 +47,7 @@ pub use knowledge::{
     WEAK_ANSWER,
 };
 pub use routing::{QueueStaffing, RoutingConfig, WaitingConversation};
+pub use supervision::{AgentLive, LiveConversation, Overview, QueueLive};
 
 /// Shorthand for engine results.
 pub type EngineResult<T> = Result<T, EngineError>;

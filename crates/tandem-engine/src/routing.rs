@@ -742,7 +742,13 @@ impl Engine {
         status: Option<OfferStatus>,
         limit: u32,
     ) -> EngineResult<Vec<OfferRecord>> {
-        actor.require(tandem_domain::Role::Supervisor)?;
+        if let Actor::Agent { agent_id, role, .. } = actor
+            && role < tandem_domain::Role::Supervisor
+        {
+            // An agent sees the offers made to them, not the workspace's routing.
+            let all = self.store.offers(actor.workspace_id(), conversation, status, 500).await?;
+            return Ok(all.into_iter().filter(|o| o.agent_id == agent_id).take(limit.clamp(1, 500) as usize).collect());
+        }
         Ok(self.store.offers(actor.workspace_id(), conversation, status, limit.clamp(1, 500)).await?)
     }
 

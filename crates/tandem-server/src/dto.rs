@@ -701,6 +701,9 @@ pub struct MeResponse {
     pub workspace_id: Uuid,
     /// The logged-in agent; absent for an API key.
     pub agent: Option<AgentDto>,
+    /// With a session: the token to send in `X-CSRF-Token` (a page reloaded after login
+    /// reads it here).
+    pub csrf_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -785,6 +788,8 @@ pub struct ChatMessageDto {
     pub kind: &'static str,
     /// `customer`, `bot` or `agent`.
     pub author: &'static str,
+    /// The agent's first name or the virtual agent's name (`None` for the customer).
+    pub author_name: Option<String>,
     pub body: String,
     pub created_at: DateTime<Utc>,
 }
@@ -795,8 +800,23 @@ impl From<&Message> for ChatMessageDto {
             id: m.id.as_uuid(),
             kind: m.kind.as_str(),
             author: m.author.kind_str(),
+            author_name: None,
             body: m.body.as_str().to_owned(),
             created_at: m.created_at,
         }
     }
+}
+
+/// Where the web-chat visitor's latest conversation stands.
+#[derive(Serialize, ToSchema)]
+pub struct ChatStatusDto {
+    /// The latest conversation (`None` before the first message).
+    pub conversation_id: Option<Uuid>,
+    /// The latest conversation's status (`None` before the first message).
+    pub conversation_status: Option<&'static str>,
+    /// `bot`, `queue` or `agent`: who has the latest conversation.
+    pub owner: Option<&'static str>,
+    /// Whether any person is available right now (the widget offers to leave an email
+    /// when nobody is).
+    pub agents_available: bool,
 }

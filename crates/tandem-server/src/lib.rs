@@ -2,6 +2,8 @@
 //! `/api/openapi.json`, the agent and web-chat WebSockets, and the operations endpoints
 //! (`/healthz`, `/readyz`, `/metrics`).
 //!
+//! The web pages (agent desktop, supervisor view, chat widget) are served from [`web`].
+//!
 //! The server is the only crate that knows HTTP and JSON wire shapes: handlers convert
 //! requests into domain values ([`convert`]), call the [`tandem_engine::Engine`], and
 //! render results ([`dto`]) or errors ([`error::ApiError`], one JSON shape with a stable
@@ -15,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod routes;
+pub mod web;
 pub mod ws;
 
 use std::sync::Arc;
@@ -34,7 +37,7 @@ use utoipa_axum::routes;
 
 use crate::metrics::Metrics;
 use crate::routes::{
-    agents, auth, bot, chat, conversations, customers, events, knowledge, messages, ops, routing, tasks,
+    agents, assist, auth, bot, chat, conversations, customers, events, knowledge, messages, ops, routing, tasks,
 };
 
 /// Server behaviour set from configuration.
@@ -44,11 +47,13 @@ pub struct ServerSettings {
     pub body_limit: usize,
     /// Mark the session cookie `Secure` (browsers still accept it on localhost).
     pub secure_cookies: bool,
+    /// Serve `/demo`, a page hosting the chat widget with this workspace chat key.
+    pub demo_chat_key: Option<String>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { body_limit: 256 * 1024, secure_cookies: true }
+        Self { body_limit: 256 * 1024, secure_cookies: true, demo_chat_key: None }
     }
 }
 
@@ -58,11 +63,15 @@ pub struct AppState {
     pub engine: Engine,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<ServerSettings>,
+    /// "Someone is typing" signals between the web chat and agents (this node only;
+    /// they are not stored).
+    pub typing: tokio::sync::broadcast::Sender<ws::Typing>,
 }
 
 impl AppState {
     pub fn new(engine: Engine, settings: ServerSettings) -> Self {
-        Self { engine, metrics: Arc::new(Metrics::default()), settings: Arc::new(settings) }
+        let (typing, _) = tokio::sync::broadcast::channel(256);
+        Self { engine, metrics: Arc::new(Metrics::default()), settings: Arc::new(settings), typing }
     }
 }
 
@@ -79,6 +88,7 @@ impl AppState {
         (name = "knowledge", description = "Articles, hybrid search, knowledge cards, feedback and gaps"),
         (name = "bot", description = "The virtual agent: configuration, secrets, decisions, handoff summaries, figures"),
         (name = "tasks", description = "Follow-ups and approvals for people"),
+        (name = "assist", description = "Canned responses, suggested replies, wrap-up, the supervisor's overview"),
         (name = "auth", description = "Agent sessions"),
         (name = "chat", description = "The web-chat visitor's side"),
         (name = "events", description = "The event log"),
@@ -156,6 +166,15 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::list))
         .routes(routes!(tasks::get))
         .routes(routes!(tasks::settle))
+        .routes(routes!(assist::list_canned, assist::create_canned))
+        .routes(routes!(assist::delete_canned))
+        .routes(routes!(assist::suggestions))
+        .routes(routes!(assist::suggestion_feedback))
+        .routes(routes!(assist::wrap_up_suggestion, assist::wrap_up))
+        .routes(routes!(assist::overview))
+        .routes(routes!(chat::contact))
+        .routes(routes!(chat::rating))
+        .routes(routes!(chat::status))
         .routes(routes!(agents::create_api_key))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
@@ -173,6 +192,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 const LANDING: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tandem</title></head>\
 <body><h1>Tandem</h1><p>The contact-center API is running.</p><ul>\
+<li><a href=\"/app\">Agent desktop</a></li><li><a href=\"/app/supervisor\">Supervisor view</a></li>\
 <li><a href=\"/api/openapi.json\">OpenAPI document</a></li><li><a href=\"/healthz\">/healthz</a></li>\
 <li><a href=\"/readyz\">/readyz</a></li><li><a href=\"/metrics\">/metrics</a></li></ul></body></html>";
 
@@ -180,12 +200,16 @@ async fn landing() -> impl IntoResponse {
     Html(LANDING)
 }
 
-/// Security headers on every response: no sniffing, no framing, a default-deny CSP.
+/// Security headers on every response: no sniffing, no framing (but for the chat frame),
+/// a default-deny CSP unless the page set its own.
 async fn security_headers(request: Request, next: middleware::Next) -> axum::response::Response {
     let mut response = next.run(request).await;
+    let embeddable = response.extensions().get::<web::Embeddable>().is_some();
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !embeddable {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
@@ -204,6 +228,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ws", get(ws::agent_socket))
         .route("/api/v1/chat/ws", get(ws::chat_socket))
         .route("/", get(landing))
+        .route("/app", get(web::desktop))
+        .route("/app/supervisor", get(web::supervisor))
+        .route("/chat-frame", get(web::chat_frame))
+        .route("/widget.js", get(web::embed))
+        .route("/demo", get(web::demo))
+        .route("/demo/config.json", get(web::demo_config))
+        .route("/assets/{name}", get(web::asset))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -12,15 +12,44 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 use tandem_bus::Delivery;
-use tandem_domain::{AgentState, CustomerId, DomainEvent, StoredEvent};
+use tandem_domain::{AgentState, ConversationId, CustomerId, DomainEvent, Owner, StoredEvent, WorkspaceId};
 use tandem_engine::Actor;
 use tandem_store::ChatVisitorRecord;
 
 use crate::AppState;
-use crate::dto::{ChatMessageDto, EventDto, MessageDto};
+use crate::dto::{EventDto, MessageDto};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, SESSION_COOKIE, cookie};
-use crate::routes::chat::{send_as_visitor, visitor_identity};
+use crate::routes::chat::{AuthorNames, send_as_visitor, visitor_identity};
+
+/// Someone is typing in a conversation (forwarded live, never stored).
+#[derive(Clone, Debug)]
+pub struct Typing {
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub customer_id: CustomerId,
+    /// The customer (to agents) or an agent (to the customer).
+    pub from_customer: bool,
+    /// The agent's name.
+    pub name: Option<String>,
+}
+
+/// Whether an agent may see that the customer of `conversation` is typing.
+async fn sees_typing(state: &AppState, actor: Actor, t: &Typing) -> bool {
+    if t.workspace_id != actor.workspace_id() || !t.from_customer {
+        return false;
+    }
+    match actor {
+        Actor::ApiKey { .. } => true,
+        Actor::Agent { role, .. } if role >= tandem_domain::Role::Supervisor => true,
+        Actor::Agent { agent_id, .. } => {
+            match state.engine.store().conversation(t.workspace_id, t.conversation_id).await {
+                Ok(c) => matches!(c.owner, Owner::Queue(_)) || c.owner == Owner::Agent(agent_id),
+                Err(_) => false,
+            }
+        }
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +102,7 @@ async fn agent_frame(state: &AppState, event: &StoredEvent) -> Option<Utf8Bytes>
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum AgentCommand {
     Ping,
+    Typing { conversation_id: uuid::Uuid },
     SetState { state: String },
     AcceptOffer { offer_id: uuid::Uuid },
     DeclineOffer { offer_id: uuid::Uuid },
@@ -81,6 +111,32 @@ enum AgentCommand {
 async fn agent_command(state: &AppState, actor: Actor, text: &str) -> serde_json::Value {
     match serde_json::from_str::<AgentCommand>(text) {
         Ok(AgentCommand::Ping) => json!({ "type": "pong" }),
+        Ok(AgentCommand::Typing { conversation_id }) => {
+            let id = ConversationId::from_uuid(conversation_id);
+            let Ok(conversation) = state.engine.store().conversation(actor.workspace_id(), id).await else {
+                return json!({ "type": "error", "code": "not_found", "message": "conversation not found" });
+            };
+            if let Actor::Agent { agent_id, role, .. } = actor
+                && role < tandem_domain::Role::Supervisor
+                && conversation.owner != Owner::Agent(agent_id)
+            {
+                return json!({ "type": "error", "code": "forbidden", "message": "type in your own conversations only" });
+            }
+            let name = match actor {
+                Actor::Agent { workspace_id, agent_id, .. } => {
+                    state.engine.store().agent(workspace_id, agent_id).await.ok().map(|a| a.display_name)
+                }
+                Actor::ApiKey { .. } => None,
+            };
+            let _ = state.typing.send(Typing {
+                workspace_id: actor.workspace_id(),
+                conversation_id: id,
+                customer_id: conversation.customer_id,
+                from_customer: false,
+                name,
+            });
+            json!({ "type": "typing_sent" })
+        }
         Ok(AgentCommand::SetState { state: new_state }) => {
             let Some(agent_id) = actor.agent_id() else {
                 return json!({ "type": "error", "code": "forbidden", "message": "only agents have a state" });
@@ -119,6 +175,7 @@ async fn agent_command(state: &AppState, actor: Actor, text: &str) -> serde_json
 async fn agent_session(mut socket: WebSocket, state: AppState, actor: Actor, after: Option<i64>) {
     state.metrics.websockets.inc();
     let mut subscription = state.engine.bus().subscribe(Some(actor.workspace_id()));
+    let mut typing = state.typing.subscribe();
     let mut watermark = 0;
     if let Some(mut cursor) = after {
         loop {
@@ -146,6 +203,16 @@ async fn agent_session(mut socket: WebSocket, state: AppState, actor: Actor, aft
     }
     loop {
         tokio::select! {
+            signal = typing.recv() => {
+                if let Ok(t) = signal
+                    && sees_typing(&state, actor, &t).await
+                {
+                    let frame = json!({ "type": "typing", "conversation_id": t.conversation_id, "from": "customer" });
+                    if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
+                        break;
+                    }
+                }
+            }
             delivery = subscription.next() => match delivery {
                 Delivery::Event(event) if event.seq > watermark && visible(actor, &event) => {
                     if let Some(frame) = agent_frame(&state, &event).await
@@ -198,6 +265,7 @@ pub async fn chat_socket(
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum ChatCommand {
     Ping,
+    Typing,
     Message { body: String },
 }
 
@@ -209,15 +277,48 @@ async fn visitor_customer(state: &AppState, visitor: &ChatVisitorRecord) -> Opti
 async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisitorRecord) {
     state.metrics.websockets.inc();
     let mut subscription = state.engine.bus().subscribe(Some(visitor.workspace_id));
+    let mut typing = state.typing.subscribe();
     let mut customer = visitor_customer(&state, &visitor).await;
+    let mut names = AuthorNames::default();
     loop {
         tokio::select! {
+            signal = typing.recv() => {
+                if let Ok(t) = signal
+                    && !t.from_customer
+                    && Some(t.customer_id) == customer
+                {
+                    let frame = json!({ "type": "typing", "from": "agent", "name": t.name });
+                    if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
+                        break;
+                    }
+                }
+            }
             delivery = subscription.next() => match delivery {
                 Delivery::Event(event) => {
                     if let DomainEvent::CustomersMerged { target, source, .. } = event.event
                         && customer == Some(source)
                     {
                         customer = Some(target);
+                    }
+                    if let DomainEvent::StatusChanged { to, .. } = event.event
+                        && customer.is_some()
+                        && event.customer_id == customer
+                    {
+                        let frame = json!({ "type": "status", "conversation_status": to.as_str() });
+                        if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    if let DomainEvent::OwnerChanged { to, .. } = event.event
+                        && customer.is_some()
+                        && event.customer_id == customer
+                    {
+                        let frame = json!({ "type": "status", "owner": to.kind_str() });
+                        if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
+                            break;
+                        }
+                        continue;
                     }
                     let DomainEvent::MessageCreated { message_id, kind, .. } = event.event else { continue };
                     if !kind.visible_to_customer() {
@@ -230,7 +331,8 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
                         continue;
                     }
                     let Ok(message) = state.engine.store().message(visitor.workspace_id, message_id).await else { continue };
-                    let frame = json!({ "type": "message", "message": ChatMessageDto::from(&message) });
+                    let rendered = names.render(&state, visitor.workspace_id, &[&message]).await;
+                    let frame = json!({ "type": "message", "message": rendered.first() });
                     if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
                         break;
                     }
@@ -247,6 +349,20 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
                 Some(Ok(WsMessage::Text(text))) => {
                     let reply = match serde_json::from_str::<ChatCommand>(text.as_str()) {
                         Ok(ChatCommand::Ping) => json!({ "type": "pong" }),
+                        Ok(ChatCommand::Typing) => {
+                            if let Ok(c) = state.engine.chat_conversation(&visitor).await
+                                && c.status.is_open()
+                            {
+                                let _ = state.typing.send(Typing {
+                                    workspace_id: visitor.workspace_id,
+                                    conversation_id: c.id,
+                                    customer_id: c.customer_id,
+                                    from_customer: true,
+                                    name: None,
+                                });
+                            }
+                            json!({ "type": "typing_sent" })
+                        }
                         Ok(ChatCommand::Message { body }) => match send_as_visitor(&state, &visitor, &body).await {
                             Ok(outcome) => {
                                 customer = Some(outcome.customer_id);

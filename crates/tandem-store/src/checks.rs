@@ -1,5 +1,6 @@
 //! Rules both backends apply before writing virtual-agent and task records, so they
-//! refuse the same requests with the same words, and the conflict messages they share.
+//! refuse the same requests with the same words, and the conflict messages they share
+//! (canned responses' too).
 
 use tandem_domain::TaskStatus;
 
@@ -11,6 +12,11 @@ pub(crate) const BOT_CONFIG_CHANGED: &str = "the bot configuration changed since
 /// A bot turn whose state is no longer at the version it was read at.
 pub(crate) const BOT_STATE_CHANGED: &str =
     "the bot's state for this conversation changed since it was read; reload it and try again";
+
+/// A canned response whose shortcut another one of the workspace has.
+pub(crate) fn shortcut_taken(shortcut: &str) -> String {
+    format!("a canned response with the shortcut `{shortcut}` exists")
+}
 
 /// The most tasks one listing returns, and how many when the caller names no limit.
 const MAX_TASKS: u32 = 500;

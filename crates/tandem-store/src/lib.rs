@@ -29,7 +29,8 @@ pub use error::StoreError;
 pub use records::{
     ApiKeyRecord, ArticleFilter, ArticleSave, BotConfigRecord, BotDecisionRecord, BotStateRecord, BotTurnCommit,
     CardFeedbackCount, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange, IngestOutcome,
-    OfferRecord, OfferStatus, OwnerFilter, RoutingEntry, SessionRecord, TaskFilter, TaskSettlement, Timeline,
+    OfferRecord, OfferStatus, OwnerFilter, RoutingEntry, RoutingEntryRecord, SessionRecord, TaskFilter, TaskSettlement,
+    Timeline,
 };
 
 /// Shorthand for store results.
@@ -187,6 +188,13 @@ pub trait Store: Send + Sync + 'static {
     async fn open_routing_entries(&self, workspace: WorkspaceId) -> StoreResult<Vec<RoutingEntry>>;
     /// Entries per queue that entered at or after `since` (arrivals for staffing).
     async fn routing_arrivals(&self, workspace: WorkspaceId, since: Timestamp) -> StoreResult<Vec<(QueueId, u64)>>;
+    /// Entries still open, and entries that entered a queue at or after `since`, in
+    /// entry order (the supervisor's live view).
+    async fn routing_entries_since(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<RoutingEntryRecord>>;
     /// Stores a new (pending) offer with its events.
     async fn record_offer(&self, offer: &OfferRecord, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>>;
     /// Ends a pending offer as declined, timed out or withdrawn; `Conflict` if it is no
@@ -320,6 +328,19 @@ pub trait Store: Send + Sync + 'static {
     /// Settles an open task; `Conflict` if it is no longer open (someone settled it
     /// first), `NotFound` if there is no such task.
     async fn settle_task(&self, settlement: TaskSettlement) -> StoreResult<(tandem_domain::Task, Vec<StoredEvent>)>;
+
+    // --- canned responses ------------------------------------------------------------
+
+    /// Stores a canned response; `Conflict` if its shortcut is taken in the workspace.
+    async fn create_canned_response(&self, canned: &tandem_domain::CannedResponse) -> StoreResult<()>;
+    /// The workspace's canned responses, by shortcut.
+    async fn canned_responses(&self, workspace: WorkspaceId) -> StoreResult<Vec<tandem_domain::CannedResponse>>;
+    /// Deletes one; `NotFound` if the workspace has none by that id.
+    async fn delete_canned_response(
+        &self,
+        workspace: WorkspaceId,
+        id: tandem_domain::CannedResponseId,
+    ) -> StoreResult<()>;
 
     // --- event log -------------------------------------------------------------------
 

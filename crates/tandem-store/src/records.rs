@@ -285,6 +285,21 @@ pub struct TaskFilter {
     pub limit: u32,
 }
 
+/// A conversation's stay in a routing queue, with how it ended (for the supervisor's
+/// live view: waiting times and service level).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutingEntryRecord {
+    pub conversation_id: ConversationId,
+    pub queue_id: QueueId,
+    /// When the conversation started waiting for a person.
+    pub arrived_at: Timestamp,
+    /// When it entered this queue.
+    pub entered_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    /// `answered` (an agent accepted it), `taken`, `left`...; `None` while waiting.
+    pub outcome: Option<String>,
+}
+
 /// How an open task is settled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskSettlement {

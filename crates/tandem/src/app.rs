@@ -135,11 +135,15 @@ pub fn with_bot(settings: &Settings, engine: Engine) -> Engine {
     })
 }
 
-/// The HTTP state for `engine`.
-pub fn state(settings: &Settings, engine: Engine) -> AppState {
+/// The HTTP state for `engine`; `demo_chat_key` serves `/demo` with the chat widget.
+pub fn state(settings: &Settings, engine: Engine, demo_chat_key: Option<String>) -> AppState {
     AppState::new(
         engine,
-        ServerSettings { body_limit: settings.server.body_limit_bytes, secure_cookies: settings.server.secure_cookies },
+        ServerSettings {
+            body_limit: settings.server.body_limit_bytes,
+            secure_cookies: settings.server.secure_cookies,
+            demo_chat_key,
+        },
     )
 }
 

@@ -150,7 +150,7 @@ async fn http_round(store: Arc<dyn Store>, args: &IngestBench, round: usize) -> 
     settings.nlp.enabled = args.nlp;
     let engine = crate::app::engine(&settings, store)?;
     let (_, api_key) = engine.create_workspace("bench", "Benchmark").await?;
-    let state = crate::app::state(&settings, engine);
+    let state = crate::app::state(&settings, engine, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, tandem_server::router(state)).await });

@@ -145,6 +145,9 @@ pub async fn setup(engine: &Engine, slug: &str, shop_url: &str) -> anyhow::Resul
     let api = engine.authenticate_api_key(&api_key).await?;
     engine.set_bot_config(api, bot_config(shop_url)?, None).await.context("configuring the demo bot")?;
     engine.set_bot_secret(api, "shop_token", crate::demo_shop::SHOP_TOKEN).await?;
+    for (shortcut, title, body) in CANNED {
+        engine.create_canned_response(api, shortcut, title, body, None).await?;
+    }
     Ok(Setup { workspace, api_key, api, agents, general, billing })
 }
 
@@ -299,6 +302,28 @@ pub async fn seed(engine: &Engine, shop_url: &str) -> anyhow::Result<DemoInfo> {
     })
 }
 
+/// The demo's canned responses (typed after `/` in the desktop's composer).
+const CANNED: &[(&str, &str, &str)] = &[
+    ("hello", "Greeting", "Hi, thanks for getting in touch! I'm looking into this for you now."),
+    (
+        "order-status",
+        "Order status",
+        "I've checked your order: it is on its way and the tracking link in your confirmation email shows where it is.",
+    ),
+    (
+        "refund-time",
+        "Refund timing",
+        "Refunds reach your account within 5 to 10 working days of the return arriving at our warehouse.",
+    ),
+    (
+        "address-change",
+        "Delivery address change",
+        "I can change the delivery address while the order has not shipped. Which address should it go to?",
+    ),
+    ("anything-else", "Anything else?", "Is there anything else I can help you with today?"),
+    ("goodbye", "Closing", "Thanks for chatting with us. Have a lovely day!"),
+];
+
 /// The demo knowledge base: `examples/kb`, built into the binary.
 const KNOWLEDGE: &[(&str, &str)] = &[
     ("shipping/delivery-times.md", include_str!("../../../examples/kb/shipping/delivery-times.md")),
@@ -356,6 +381,10 @@ pub fn banner(info: &DemoInfo, url: &str) -> String {
          API key:   {key}\n\
          Chat key:  {chat}\n\n\
          Demo shop: {shop}   (the business system the virtual agent's actions call)\n\n\
+         In a browser:\n\
+         \x20 {url}/demo               the shop page with the chat widget (one <script> tag)\n\
+         \x20 {url}/app                the agent desktop (workspace `{slug}`, e.g. ben@demo.tandem)\n\
+         \x20 {url}/app/supervisor     the supervisor's live view (carla@demo.tandem)\n\n\
          Talk to the virtual agent (it tracks orders, books fittings, hands over to people):\n\
          \x20 curl -s -X POST '{url}/api/v1/messages/inbound?wait_for_bot=true' -H 'Authorization: Bearer {key}' \\\n\
          \x20      -H 'Content-Type: application/json' \\\n\

@@ -422,7 +422,7 @@ async fn main() -> anyhow::Result<()> {
             let settings = load(&cli, bind.clone(), db)?;
             let store = app::open_store(&settings).await?;
             let engine = app::with_models(&settings, app::engine(&settings, store)?)?;
-            let state = app::state(&settings, app::with_bot(&settings, engine));
+            let state = app::state(&settings, app::with_bot(&settings, engine), None);
             let listener = app::bind(&settings).await?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "listening");
@@ -454,7 +454,8 @@ async fn main() -> anyhow::Result<()> {
             let listener = app::bind(&settings).await?;
             let url = format!("http://{}", listener.local_addr()?);
             println!("{}", demo::banner(&info, &url));
-            app::serve(listener, app::state(&settings, app::with_bot(&settings, engine))).await
+            let chat_key = Some(info.chat_key.clone());
+            app::serve(listener, app::state(&settings, app::with_bot(&settings, engine), chat_key)).await
         }
         Command::Migrate { db } => {
             let settings = load(&cli, None, db)?;

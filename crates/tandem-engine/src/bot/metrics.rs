@@ -60,7 +60,12 @@ impl Engine {
         if !(1..=366).contains(&days) {
             return Err(tandem_domain::ValidationError::new("days", "use 1 to 366").into());
         }
-        let since = self.now() - chrono::Duration::days(i64::from(days));
+        self.bot_metrics_since(actor, self.now() - chrono::Duration::days(i64::from(days))).await
+    }
+
+    /// The bot's figures from `since` on (supervisors).
+    pub async fn bot_metrics_since(&self, actor: Actor, since: Timestamp) -> EngineResult<BotMetrics> {
+        actor.require(Role::Supervisor)?;
         let decisions = self.store.bot_decisions_since(actor.workspace_id(), since, DECISIONS).await?;
         let mut conversations: HashSet<ConversationId> = HashSet::new();
         let mut resolved: HashSet<ConversationId> = HashSet::new();

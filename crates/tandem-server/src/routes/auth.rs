@@ -49,12 +49,22 @@ pub async fn logout(State(state): State<AppState>, Caller(_): Caller, parts: Par
 /// Who the caller is.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)), security(("api_key" = []), ("session" = [])))]
-pub async fn me(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<MeResponse>, ApiError> {
+pub async fn me(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    parts: Parts,
+) -> Result<Json<MeResponse>, ApiError> {
     let agent = match actor {
         Actor::Agent { workspace_id, agent_id, .. } => {
             Some((&state.engine.store().agent(workspace_id, agent_id).await?).into())
         }
         Actor::ApiKey { .. } => None,
     };
-    Ok(Json(MeResponse { workspace_id: actor.workspace_id().as_uuid(), agent }))
+    let csrf_token = match cookie(&parts, SESSION_COOKIE) {
+        Some(token) if crate::extract::bearer(&parts).is_none() => {
+            Some(state.engine.authenticate_session(token).await?.1)
+        }
+        _ => None,
+    };
+    Ok(Json(MeResponse { workspace_id: actor.workspace_id().as_uuid(), agent, csrf_token }))
 }

@@ -6,12 +6,14 @@ use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use tandem_domain::{Body, Channel, Identity, InboundMessage};
+use std::collections::HashMap;
+
+use tandem_domain::{AgentId, AgentState, Author, Body, Channel, Identity, InboundMessage, Message, WorkspaceId};
 use tandem_engine::InboundRequest;
 use tandem_store::{ChatVisitorRecord, StoreError};
 
 use crate::AppState;
-use crate::dto::{ChatMessageDto, ChatMessageRequest, StartChatRequest, StartChatResponse};
+use crate::dto::{ChatMessageDto, ChatMessageRequest, ChatStatusDto, StartChatRequest, StartChatResponse};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, bearer};
 
@@ -103,5 +105,122 @@ pub async fn history(
         Err(e) => return Err(e.into()),
     };
     let timeline = store.timeline(visitor.workspace_id, customer.id).await?;
-    Ok(Json(timeline.messages.iter().filter(|m| m.kind.visible_to_customer()).map(ChatMessageDto::from).collect()))
+    let visible: Vec<&Message> = timeline.messages.iter().filter(|m| m.kind.visible_to_customer()).collect();
+    Ok(Json(AuthorNames::default().render(&state, visitor.workspace_id, &visible).await))
+}
+
+/// Resolves the names the visitor sees on replies: the agent's first name, the virtual
+/// agent's configured name. Looked up once per author.
+#[derive(Default)]
+pub(crate) struct AuthorNames {
+    agents: HashMap<AgentId, Option<String>>,
+    bot: Option<String>,
+}
+
+impl AuthorNames {
+    pub(crate) async fn name(&mut self, state: &AppState, ws: WorkspaceId, author: Author) -> Option<String> {
+        match author {
+            Author::Agent(id) => {
+                if let Some(known) = self.agents.get(&id) {
+                    return known.clone();
+                }
+                let name = state
+                    .engine
+                    .store()
+                    .agent(ws, id)
+                    .await
+                    .ok()
+                    .and_then(|a| a.display_name.split_whitespace().next().map(str::to_owned));
+                self.agents.insert(id, name.clone());
+                name
+            }
+            Author::Bot => {
+                if self.bot.is_none() {
+                    let configured = state
+                        .engine
+                        .store()
+                        .bot_config(ws)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|r| r.config.get("name").and_then(serde_json::Value::as_str).map(str::to_owned));
+                    self.bot = Some(configured.unwrap_or_else(|| "Assistant".to_owned()));
+                }
+                self.bot.clone()
+            }
+            Author::Customer(_) | Author::System => None,
+        }
+    }
+
+    pub(crate) async fn render(
+        &mut self,
+        state: &AppState,
+        ws: WorkspaceId,
+        messages: &[&Message],
+    ) -> Vec<ChatMessageDto> {
+        let mut out = Vec::with_capacity(messages.len());
+        for m in messages {
+            let mut dto = ChatMessageDto::from(*m);
+            dto.author_name = self.name(state, ws, m.author).await;
+            out.push(dto);
+        }
+        out
+    }
+}
+
+/// Where the visitor's latest conversation stands, and whether anyone is available.
+#[utoipa::path(get, path = "/api/v1/chat/status", tag = "chat",
+    responses((status = 200, body = ChatStatusDto), (status = 401, body = ErrorBody)), security(("chat_token" = [])))]
+pub async fn status(State(state): State<AppState>, Visitor(visitor): Visitor) -> Result<Json<ChatStatusDto>, ApiError> {
+    let latest = match state.engine.chat_conversation(&visitor).await {
+        Ok(c) => Some(c),
+        Err(tandem_engine::EngineError::Invalid(_) | tandem_engine::EngineError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let agents = state.engine.store().list_agents(visitor.workspace_id).await?;
+    Ok(Json(ChatStatusDto {
+        conversation_id: latest.as_ref().map(|c| c.id.as_uuid()),
+        conversation_status: latest.as_ref().map(|c| c.status.as_str()),
+        owner: latest.as_ref().map(|c| c.owner.kind_str()),
+        agents_available: agents.iter().any(|a| a.state == AgentState::Available),
+    }))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatContactRequest {
+    pub email: String,
+}
+
+/// Leave an email so people can answer when nobody is working (linked to the visitor).
+#[utoipa::path(post, path = "/api/v1/chat/contact", tag = "chat", request_body = ChatContactRequest,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("chat_token" = [])))]
+pub async fn contact(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ApiJson(request): ApiJson<ChatContactRequest>,
+) -> Result<StatusCode, ApiError> {
+    state.engine.chat_contact(&visitor, &request.email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRatingRequest {
+    /// 1 (poor) to 5 (excellent).
+    pub rating: u8,
+}
+
+/// Rate the conversation (CSAT, 1 to 5).
+#[utoipa::path(post, path = "/api/v1/chat/rating", tag = "chat", request_body = ChatRatingRequest,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("chat_token" = [])))]
+pub async fn rating(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ApiJson(request): ApiJson<ChatRatingRequest>,
+) -> Result<StatusCode, ApiError> {
+    state.engine.chat_rating(&visitor, request.rating).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

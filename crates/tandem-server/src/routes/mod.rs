@@ -2,6 +2,7 @@
 //! boundary and calls the engine (writes) or the store (reads).
 
 pub mod agents;
+pub mod assist;
 pub mod auth;
 pub mod bot;
 pub mod chat;

@@ -83,6 +83,16 @@ async fn no_endpoint_crosses_workspaces() {
     };
     app.engine().store().create_task(&task_a, Vec::new()).await.unwrap();
     let task_a = task_a.id.to_string();
+    // A's canned response and a wrap-up suggestion's verdict.
+    let canned_a = app
+        .post(
+            &ka,
+            "/api/v1/canned-responses",
+            json!({ "shortcut": "secret-a", "title": "secret A", "body": "secret A text" }),
+        )
+        .await;
+    assert_eq!(canned_a.status, StatusCode::CREATED, "{}", canned_a.json);
+    let canned_a = canned_a.json["id"].as_str().unwrap().to_owned();
     // Workspace B's own things to aim with.
     let bob = app.agent(app.b.workspace.id, "bob@globex.test", Role::Admin).await;
     let queue_b = app.post(&kb, "/api/v1/queues", json!({ "name": "Billing" })).await;
@@ -326,6 +336,46 @@ async fn no_endpoint_crosses_workspaces() {
         "settle A's task",
     );
 
+    // Assist and supervision.
+    cover("get", "/api/v1/canned-responses");
+    let canned_b = app.get(&kb, "/api/v1/canned-responses").await;
+    assert_eq!(canned_b.json.as_array().map(Vec::len), Some(0), "{}", canned_b.json);
+    cover("post", "/api/v1/canned-responses");
+    let same_shortcut = json!({ "shortcut": "secret-a", "title": "B's own", "body": "B text" });
+    let same_shortcut = app.post(&kb, "/api/v1/canned-responses", same_shortcut).await;
+    assert_eq!(same_shortcut.status, StatusCode::CREATED, "shortcuts are per workspace: {}", same_shortcut.json);
+    cover("delete", "/api/v1/canned-responses/{id}");
+    not_found(
+        app.call(&kb, Method::DELETE, &format!("/api/v1/canned-responses/{canned_a}"), None).await,
+        "delete A's canned",
+    );
+    cover("get", "/api/v1/conversations/{id}/suggestions");
+    not_found(app.get(&kb, &format!("/api/v1/conversations/{conv_a}/suggestions")).await, "A's suggestions");
+    cover("post", "/api/v1/conversations/{id}/suggestions/feedback");
+    let verdict = json!({ "source": "canned", "reference": "secret-a", "verdict": "accepted" });
+    not_found(
+        app.post(&kb, &format!("/api/v1/conversations/{conv_a}/suggestions/feedback"), verdict).await,
+        "verdict on A's suggestion",
+    );
+    cover("get", "/api/v1/conversations/{id}/wrap-up");
+    not_found(app.get(&kb, &format!("/api/v1/conversations/{conv_a}/wrap-up")).await, "A's wrap-up");
+    cover("post", "/api/v1/conversations/{id}/wrap-up");
+    let (bob_cookie, bob_csrf) = app.login("globex", "bob@globex.test").await;
+    let wrap = json!({ "disposition": "Stolen", "summary": "B wraps up A" }).to_string();
+    let wrapped = app
+        .raw(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv_a}/wrap-up"),
+            &[("cookie", &bob_cookie), ("x-csrf-token", &bob_csrf), ("content-type", "application/json")],
+            Some(wrap),
+        )
+        .await;
+    not_found(wrapped, "wrap up A's conversation");
+    cover("get", "/api/v1/supervisor/overview");
+    let overview = app.get(&kb, "/api/v1/supervisor/overview").await.json;
+    no_a(&overview, "supervisor overview");
+    assert!(!overview.to_string().contains(queue_a.as_str().unwrap()), "{overview}");
+
     // Auth.
     cover("post", "/api/v1/auth/login");
     let cross_login =
@@ -368,6 +418,30 @@ async fn no_endpoint_crosses_workspaces() {
     let history = app.raw(Method::GET, "/api/v1/chat/messages", &[("authorization", &auth_b)], None).await;
     assert_eq!(history.json.as_array().unwrap().len(), 1);
     no_a(&history.json, "chat history");
+    cover("get", "/api/v1/chat/status");
+    let status = app.raw(Method::GET, "/api/v1/chat/status", &[("authorization", &auth_b)], None).await;
+    assert_eq!(status.status, StatusCode::OK);
+    no_a(&status.json, "chat status");
+    cover("post", "/api/v1/chat/contact");
+    let contact = app
+        .raw(
+            Method::POST,
+            "/api/v1/chat/contact",
+            &[("authorization", &auth_b), ("content-type", "application/json")],
+            Some(json!({ "email": "b-visitor@example.com" }).to_string()),
+        )
+        .await;
+    assert_eq!(contact.status, StatusCode::NO_CONTENT, "{}", contact.json);
+    cover("post", "/api/v1/chat/rating");
+    let rated = app
+        .raw(
+            Method::POST,
+            "/api/v1/chat/rating",
+            &[("authorization", &auth_b), ("content-type", "application/json")],
+            Some(json!({ "rating": 1 }).to_string()),
+        )
+        .await;
+    assert_eq!(rated.status, StatusCode::NO_CONTENT, "B's visitor rates B's conversation only: {}", rated.json);
 
     // Events.
     cover("get", "/api/v1/events");

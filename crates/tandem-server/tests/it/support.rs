@@ -98,7 +98,8 @@ impl TestApp {
         let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db"))).unwrap();
         let engine = Engine::new(Arc::new(store), Arc::new(InProcessBus::default()), EngineConfig::default());
         engine.start_routing().await.unwrap().abort();
-        let state = AppState::new(engine, ServerSettings { body_limit: 64 * 1024, secure_cookies: true });
+        let state =
+            AppState::new(engine, ServerSettings { body_limit: 64 * 1024, secure_cookies: true, demo_chat_key: None });
         Self { router: tandem_server::router(state.clone()), state, a, b, _dir: dir }
     }
 
@@ -118,7 +119,8 @@ impl TestApp {
         }
         let (wa, ka) = engine.create_workspace("acme", "Acme").await.unwrap();
         let (wb, kb) = engine.create_workspace("globex", "Globex").await.unwrap();
-        let state = AppState::new(engine, ServerSettings { body_limit: 64 * 1024, secure_cookies: true });
+        let state =
+            AppState::new(engine, ServerSettings { body_limit: 64 * 1024, secure_cookies: true, demo_chat_key: None });
         Self {
             router: tandem_server::router(state.clone()),
             state,

@@ -228,3 +228,63 @@ async fn offers_arrive_live_and_are_accepted_over_the_socket() {
     let again = app.post(&app.a.key, &format!("/api/v1/offers/{offer_id}/accept"), json!({ "agent_id": dee.id })).await;
     assert_eq!(again.status, axum::http::StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn typing_reaches_the_other_side_and_only_it() {
+    let app = TestApp::new().await;
+    let addr = serve(&app).await;
+    let ws = app.a.workspace.id;
+    let sam = app.agent(ws, "sam.jones@acme.test", Role::Agent).await;
+    app.agent(ws, "otto@acme.test", Role::Agent).await;
+    let origin = format!("http://{addr}");
+    let (sam_cookie, _) = app.login("acme", "sam.jones@acme.test").await;
+    let (otto_cookie, _) = app.login("acme", "otto@acme.test").await;
+    let started = app.post(&app.a.key, "/api/v1/chat/sessions", json!({ "chat_key": app.a.workspace.chat_key })).await;
+    let token = started.json["token"].as_str().unwrap().to_owned();
+    let other = app.post(&app.a.key, "/api/v1/chat/sessions", json!({ "chat_key": app.a.workspace.chat_key })).await;
+    let mut chat = connect(addr, &format!("/api/v1/chat/ws?token={token}"), &[]).await.unwrap();
+    let mut other_chat =
+        connect(addr, &format!("/api/v1/chat/ws?token={}", other.json["token"].as_str().unwrap()), &[]).await.unwrap();
+    chat.send(Message::text(json!({ "type": "message", "body": "Hello" }).to_string())).await.unwrap();
+    drain(&mut chat, SHORT).await;
+    let status = app
+        .raw(axum::http::Method::GET, "/api/v1/chat/status", &[("authorization", &format!("Bearer {token}"))], None)
+        .await
+        .json;
+    let conversation = status["conversation_id"].as_str().unwrap().to_owned();
+    app.post(&app.a.key, &format!("/api/v1/conversations/{conversation}/assign"), json!({ "agent_id": sam.id })).await;
+    let mut sam_feed = connect(addr, "/api/v1/ws", &[("cookie", &sam_cookie), ("origin", &origin)]).await.unwrap();
+    let mut otto_feed = connect(addr, "/api/v1/ws", &[("cookie", &otto_cookie), ("origin", &origin)]).await.unwrap();
+    drain(&mut chat, SHORT).await;
+
+    // The agent types: their customer sees their first name, no one else sees anything.
+    sam_feed
+        .send(Message::text(json!({ "type": "typing", "conversation_id": conversation }).to_string()))
+        .await
+        .unwrap();
+    let frames = drain(&mut chat, SHORT).await;
+    assert!(frames.iter().any(|f| f["type"] == "typing" && f["name"] == "sam.jones"), "{frames:?}");
+    assert!(drain(&mut other_chat, SHORT).await.iter().all(|f| f["type"] != "typing"), "another visitor sees nothing");
+    // The customer types: the owning agent sees it; another agent does not.
+    chat.send(Message::text(json!({ "type": "typing" }).to_string())).await.unwrap();
+    let frames = drain(&mut sam_feed, SHORT).await;
+    assert!(
+        frames.iter().any(|f| f["type"] == "typing" && f["conversation_id"] == conversation.as_str()),
+        "{frames:?}"
+    );
+    let otto_frames = drain(&mut otto_feed, SHORT).await;
+    assert!(otto_frames.iter().all(|f| f["type"] != "typing"), "{otto_frames:?}");
+    // Only the conversation's agent types in it.
+    otto_feed
+        .send(Message::text(json!({ "type": "typing", "conversation_id": conversation }).to_string()))
+        .await
+        .unwrap();
+    let frames = drain(&mut otto_feed, SHORT).await;
+    assert!(frames.iter().any(|f| f["type"] == "error" && f["code"] == "forbidden"), "{frames:?}");
+    assert!(drain(&mut chat, SHORT).await.iter().all(|f| f["type"] != "typing"));
+    // Unknown conversations are refused.
+    let bogus = json!({ "type": "typing", "conversation_id": uuid::Uuid::now_v7() }).to_string();
+    sam_feed.send(Message::text(bogus)).await.unwrap();
+    let frames = drain(&mut sam_feed, SHORT).await;
+    assert!(frames.iter().any(|f| f["type"] == "error" && f["code"] == "not_found"), "{frames:?}");
+}

@@ -15,17 +15,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tandem_domain::{
-    Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CardFeedback, Conversation, ConversationId,
-    Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message, MessageId, OfferId, Queue, QueueId,
-    StoredEvent, Task, TaskId, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CannedResponse, CannedResponseId, CardFeedback,
+    Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message,
+    MessageId, OfferId, Queue, QueueId, StoredEvent, Task, TaskId, Timestamp, Understanding, Workspace, WorkspaceId,
+    ingest::ContinuityPolicy,
 };
 use tokio_postgres::NoTls;
 
 use crate::{
     ApiKeyRecord, ArticleFilter, ArticleSave, Backend, BotConfigRecord, BotDecisionRecord, BotStateRecord,
     BotTurnCommit, CardFeedbackCount, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange,
-    IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, TaskFilter,
-    TaskSettlement, Timeline,
+    IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, RoutingEntryRecord, SessionRecord, Store, StoreError,
+    StoreResult, TaskFilter, TaskSettlement, Timeline,
 };
 
 pub use ops::db_error;
@@ -359,6 +360,15 @@ impl Store for PostgresStore {
         ops::routing_arrivals(&client, workspace, since).await
     }
 
+    async fn routing_entries_since(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<RoutingEntryRecord>> {
+        let client = self.client().await?;
+        ops::routing_entries_since(&client, workspace, since).await
+    }
+
     async fn record_offer(&self, offer: &OfferRecord, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
         transaction!(self, retry = false, |tx| {
             match ops::record_offer(&tx, offer).await {
@@ -591,6 +601,21 @@ impl Store for PostgresStore {
                 Err(e) => Err(e),
             }
         })
+    }
+
+    async fn create_canned_response(&self, canned: &CannedResponse) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::insert_canned_response(&client, canned).await
+    }
+
+    async fn canned_responses(&self, workspace: WorkspaceId) -> StoreResult<Vec<CannedResponse>> {
+        let client = self.client().await?;
+        ops::canned_responses(&client, workspace).await
+    }
+
+    async fn delete_canned_response(&self, workspace: WorkspaceId, id: CannedResponseId) -> StoreResult<()> {
+        let client = self.client().await?;
+        ops::delete_canned_response(&client, workspace, id).await
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::ops::db_error;
 use crate::codec::{author_from_columns, corrupt, owner_from_columns, parse_enum};
-use crate::{OfferRecord, OfferStatus, RoutingEntry, StoreResult};
+use crate::{OfferRecord, OfferStatus, RoutingEntry, RoutingEntryRecord, StoreResult};
 
 pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> StoreResult<T> {
     row.try_get(idx).map_err(db_error)
@@ -89,6 +89,20 @@ pub(super) fn routing_entry(row: &Row) -> StoreResult<RoutingEntry> {
         class_priority: get(row, 3)?,
         arrived_at: at(row, 4)?,
         seq: get(row, 5)?,
+    })
+}
+
+pub(super) const ROUTING_ENTRY_RECORD_COLUMNS: &str =
+    "conversation_id, queue_id, arrived_at, entered_at, closed_at, outcome";
+
+pub(super) fn routing_entry_record(row: &Row) -> StoreResult<RoutingEntryRecord> {
+    Ok(RoutingEntryRecord {
+        conversation_id: ConversationId::from_uuid(get(row, 0)?),
+        queue_id: QueueId::from_uuid(get(row, 1)?),
+        arrived_at: at(row, 2)?,
+        entered_at: at(row, 3)?,
+        closed_at: opt_at(row, 4)?,
+        outcome: get(row, 5)?,
     })
 }
 

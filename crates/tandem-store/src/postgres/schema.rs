@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "routing", include_str!("../../migrations/postgres/0003_routing.sql")),
     (4, "knowledge", include_str!("../../migrations/postgres/0004_knowledge.sql")),
     (5, "bot", include_str!("../../migrations/postgres/0005_bot.sql")),
+    (6, "canned", include_str!("../../migrations/postgres/0006_canned.sql")),
 ];
 
 /// An arbitrary constant naming Tandem's migration lock.

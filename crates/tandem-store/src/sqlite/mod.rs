@@ -17,17 +17,18 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use tandem_domain::{
-    Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CardFeedback, Conversation, ConversationId,
-    Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message, MessageId, OfferId, Queue, QueueId,
-    StoredEvent, Task, TaskId, Timestamp, Understanding, Workspace, WorkspaceId, ingest::ContinuityPolicy,
+    Agent, AgentId, AgentState, Article, ArticleId, ArticleVersion, CannedResponse, CannedResponseId, CardFeedback,
+    Conversation, ConversationId, Customer, CustomerId, Identity, InboundMessage, KnowledgeQuestion, Message,
+    MessageId, OfferId, Queue, QueueId, StoredEvent, Task, TaskId, Timestamp, Understanding, Workspace, WorkspaceId,
+    ingest::ContinuityPolicy,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{
     ApiKeyRecord, ArticleFilter, ArticleSave, Backend, BotConfigRecord, BotDecisionRecord, BotStateRecord,
     BotTurnCommit, CardFeedbackCount, ChatVisitorRecord, ConversationChange, ConversationFilter, CustomerChange,
-    IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, SessionRecord, Store, StoreError, StoreResult, TaskFilter,
-    TaskSettlement, Timeline,
+    IngestOutcome, OfferRecord, OfferStatus, RoutingEntry, RoutingEntryRecord, SessionRecord, Store, StoreError,
+    StoreResult, TaskFilter, TaskSettlement, Timeline,
 };
 
 pub use schema::{Migration, applied_migrations};
@@ -477,6 +478,14 @@ impl Store for SqliteStore {
         self.read(move |conn| ops::routing_arrivals(conn, workspace, since)).await
     }
 
+    async fn routing_entries_since(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<RoutingEntryRecord>> {
+        self.read(move |conn| ops::routing_entries_since(conn, workspace, since)).await
+    }
+
     async fn record_offer(&self, offer: &OfferRecord, events: Vec<StoredEvent>) -> StoreResult<Vec<StoredEvent>> {
         let offer = offer.clone();
         self.write(move |conn| {
@@ -699,6 +708,19 @@ impl Store for SqliteStore {
             Ok((task, ops::insert_events(conn, settlement.events)?))
         })
         .await
+    }
+
+    async fn create_canned_response(&self, canned: &CannedResponse) -> StoreResult<()> {
+        let canned = canned.clone();
+        self.write(move |conn| ops::insert_canned_response(conn, &canned)).await
+    }
+
+    async fn canned_responses(&self, workspace: WorkspaceId) -> StoreResult<Vec<CannedResponse>> {
+        self.read(move |conn| ops::canned_responses(conn, workspace)).await
+    }
+
+    async fn delete_canned_response(&self, workspace: WorkspaceId, id: CannedResponseId) -> StoreResult<()> {
+        self.write(move |conn| ops::delete_canned_response(conn, workspace, id)).await
     }
 
     async fn events_since(&self, workspace: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<StoredEvent>> {

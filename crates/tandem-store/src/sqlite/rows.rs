@@ -98,6 +98,20 @@ pub(super) fn routing_entry(row: &Row<'_>) -> StoreResult<crate::RoutingEntry> {
     })
 }
 
+pub(super) const ROUTING_ENTRY_RECORD_COLUMNS: &str =
+    "conversation_id, queue_id, arrived_at, entered_at, closed_at, outcome";
+
+pub(super) fn routing_entry_record(row: &Row<'_>) -> StoreResult<crate::RoutingEntryRecord> {
+    Ok(crate::RoutingEntryRecord {
+        conversation_id: ConversationId::from_uuid(uuid(row, 0)?),
+        queue_id: QueueId::from_uuid(uuid(row, 1)?),
+        arrived_at: time::from_micros(int(row, 2)?),
+        entered_at: time::from_micros(int(row, 3)?),
+        closed_at: opt_int(row, 4)?.map(time::from_micros),
+        outcome: opt_text(row, 5)?,
+    })
+}
+
 pub(super) const OFFER_COLUMNS: &str =
     "id, workspace_id, conversation_id, agent_id, queue_id, rule, score, created_at, expires_at, status, decided_at";
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "routing", include_str!("../../migrations/sqlite/0003_routing.sql")),
     (4, "knowledge", include_str!("../../migrations/sqlite/0004_knowledge.sql")),
     (5, "bot", include_str!("../../migrations/sqlite/0005_bot.sql")),
+    (6, "canned", include_str!("../../migrations/sqlite/0006_canned.sql")),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bot;
+mod canned;
 mod knowledge;
 mod routing;
 mod stories;
@@ -59,6 +60,7 @@ conformance!(
         routing_entries_open_once_and_list_in_entry_order,
         closing_a_routing_entry_removes_it_from_the_open_list,
         routing_arrivals_count_by_queue,
+        routing_entries_since_list_open_entries_and_those_entered_since,
         offers_are_recorded_settled_and_listed,
         accepting_an_offer_assigns_the_conversation_once,
         concurrent_accepts_of_one_offer_let_exactly_one_win,
@@ -76,5 +78,9 @@ conformance!(
         bot_decisions_are_listed_in_order_and_scoped,
         tasks_are_listed_by_filter_and_settled_once,
         a_bot_turn_settles_its_task_once_in_the_same_transaction,
+    ],
+    canned: [
+        canned_responses_are_created_listed_and_deleted,
+        concurrent_creates_of_one_shortcut_let_exactly_one_win,
     ],
 );

@@ -6,7 +6,7 @@ use tandem_domain::{
     AgentId, Channel, Command, Conversation, ConversationStatus, DomainEvent, Identity, OfferId, OverflowRule, Owner,
     Queue, QueueId, QueueRouting, Skill, StoredEvent, Timestamp, WorkspaceId, time,
 };
-use tandem_store::{ConversationChange, OfferRecord, OfferStatus, RoutingEntry, Store, StoreError};
+use tandem_store::{ConversationChange, OfferRecord, OfferStatus, RoutingEntry, RoutingEntryRecord, Store, StoreError};
 
 use crate::stories::{agent, inbound, workspace};
 
@@ -238,6 +238,82 @@ pub async fn routing_arrivals_count_by_queue(store: &dyn Store) {
     assert!(store.routing_arrivals(ws.id, time::now() + Duration::hours(1)).await.unwrap().is_empty());
     let other = workspace(store, "globex").await;
     assert!(store.routing_arrivals(other.id, before).await.unwrap().is_empty());
+}
+
+/// Waits until the clock has moved on, so a timestamp taken next is later than every
+/// one the store took before (both keep microseconds).
+async fn tick() -> Timestamp {
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    time::now()
+}
+
+pub async fn routing_entries_since_list_open_entries_and_those_entered_since(store: &dyn Store) {
+    let ws = workspace(store, "acme").await;
+    let billing = queue(store, ws.id, "Billing").await;
+    let sales = queue(store, ws.id, "Sales").await;
+    let arrived = time::now() - Duration::minutes(3);
+    let a = queued(store, ws.id, "a", billing.id).await;
+    let b = queued(store, ws.id, "b", sales.id).await;
+    let c = queued(store, ws.id, "c", billing.id).await;
+    let d = queued(store, ws.id, "d", sales.id).await;
+    let e = queued(store, ws.id, "e", billing.id).await;
+    let start = tick().await;
+    for (conversation, q) in [(&a, billing.id), (&b, sales.id), (&c, billing.id)] {
+        store.open_routing_entry(&entry(conversation, q, 0, arrived)).await.unwrap();
+    }
+    let left_at = tick().await;
+    store.close_routing_entry(ws.id, a.id, "left", left_at).await.unwrap();
+
+    let since = tick().await;
+    for (conversation, q) in [(&d, sales.id), (&e, billing.id)] {
+        store.open_routing_entry(&entry(conversation, q, 0, arrived)).await.unwrap();
+    }
+    let answered_at = tick().await;
+    store.close_routing_entry(ws.id, d.id, "answered", answered_at).await.unwrap();
+    // Closed after `since` but entered before it: not listed from `since` on.
+    store.close_routing_entry(ws.id, b.id, "answered", answered_at).await.unwrap();
+    // Left and came back: the closed stay and the new open one are both listed.
+    store.close_routing_entry(ws.id, e.id, "left", answered_at).await.unwrap();
+    store.open_routing_entry(&entry(&e, sales.id, 0, arrived)).await.unwrap();
+    let end = tick().await;
+
+    let all = store.routing_entries_since(ws.id, start).await.unwrap();
+    let summary = |records: &[RoutingEntryRecord]| {
+        records.iter().map(|r| (r.conversation_id, r.queue_id, r.closed_at, r.outcome.clone())).collect::<Vec<_>>()
+    };
+    let (left, answered) = (Some("left".to_owned()), Some("answered".to_owned()));
+    assert_eq!(
+        summary(&all),
+        vec![
+            (a.id, billing.id, Some(left_at), left.clone()),
+            (b.id, sales.id, Some(answered_at), answered.clone()),
+            (c.id, billing.id, None, None),
+            (d.id, sales.id, Some(answered_at), answered.clone()),
+            (e.id, billing.id, Some(answered_at), left.clone()),
+            (e.id, sales.id, None, None),
+        ],
+        "every entry since the start, in entry order"
+    );
+    for record in &all {
+        assert_eq!(record.arrived_at, arrived, "the arrival is kept as given");
+        assert!(start <= record.entered_at && record.entered_at < end, "entered when it was opened");
+    }
+    assert!(all[..3].iter().all(|r| r.entered_at < since) && all[3..].iter().all(|r| r.entered_at >= since));
+
+    let recent = store.routing_entries_since(ws.id, since).await.unwrap();
+    assert_eq!(recent, vec![all[2].clone(), all[3].clone(), all[4].clone(), all[5].clone()], "open, or entered since");
+    let later = store.routing_entries_since(ws.id, end + Duration::hours(1)).await.unwrap();
+    assert_eq!(later, vec![all[2].clone(), all[5].clone()], "open entries whenever they entered");
+
+    // Scoped to the workspace, both ways.
+    let other = workspace(store, "globex").await;
+    assert!(store.routing_entries_since(other.id, start).await.unwrap().is_empty());
+    let support = queue(store, other.id, "Support").await;
+    let theirs = queued(store, other.id, "z", support.id).await;
+    store.open_routing_entry(&entry(&theirs, support.id, 0, arrived)).await.unwrap();
+    let listed = store.routing_entries_since(other.id, start).await.unwrap();
+    assert_eq!(summary(&listed), vec![(theirs.id, support.id, None, None)]);
+    assert_eq!(store.routing_entries_since(ws.id, start).await.unwrap(), all);
 }
 
 pub async fn offers_are_recorded_settled_and_listed(store: &dyn Store) {

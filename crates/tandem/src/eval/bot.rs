@@ -146,7 +146,10 @@ impl Service {
         let engine = engine.with_bot(tandem_engine::BotOptions::default());
         engine.start_routing().await?;
         engine.start_knowledge();
-        let state = AppState::new(engine.clone(), ServerSettings { body_limit: 256 * 1024, secure_cookies: true });
+        let state = AppState::new(
+            engine.clone(),
+            ServerSettings { body_limit: 256 * 1024, secure_cookies: true, demo_chat_key: None },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let router = tandem_server::router(state);

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bot_scenarios;
+mod browser;
 mod cli;
 mod durability;
 mod kb_floors;

@@ -2,7 +2,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
-use crate::{OfferRecord, OfferStatus, RoutingEntry};
+use crate::{OfferRecord, OfferStatus, RoutingEntry, RoutingEntryRecord};
 use tandem_domain::OfferId;
 
 pub(in crate::postgres) async fn workspace_ids<C: GenericClient>(c: &C) -> StoreResult<Vec<WorkspaceId>> {
@@ -97,6 +97,20 @@ pub(in crate::postgres) async fn routing_arrivals<C: GenericClient>(
         |row| Ok((QueueId::from_uuid(get(row, 0)?), u64::try_from(get::<i64>(row, 1)?).unwrap_or(0))),
     )
     .await
+}
+
+/// Open entries and those that entered at or after `since`, in entry order.
+pub(in crate::postgres) async fn routing_entries_since<C: GenericClient>(
+    c: &C,
+    ws: WorkspaceId,
+    since: Timestamp,
+) -> StoreResult<Vec<RoutingEntryRecord>> {
+    let sql = format!(
+        "SELECT {} FROM routing_entries WHERE workspace_id = $1 AND (closed_at IS NULL OR entered_at >= $2) \
+         ORDER BY seq",
+        rows::ROUTING_ENTRY_RECORD_COLUMNS
+    );
+    many(c, &sql, &[&ws.as_uuid(), &micros(since)], rows::routing_entry_record).await
 }
 
 pub(in crate::postgres) async fn record_offer<C: GenericClient>(c: &C, o: &OfferRecord) -> StoreResult<()> {

@@ -2,7 +2,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
-use crate::{OfferRecord, OfferStatus, RoutingEntry};
+use crate::{OfferRecord, OfferStatus, RoutingEntry, RoutingEntryRecord};
 use tandem_domain::OfferId;
 
 pub(in crate::sqlite) fn workspace_ids(conn: &Connection) -> StoreResult<Vec<WorkspaceId>> {
@@ -79,6 +79,20 @@ pub(in crate::sqlite) fn routing_arrivals(
             Ok((QueueId::from_uuid(rows::uuid(row, 0)?), u64::try_from(n).unwrap_or(0)))
         },
     )
+}
+
+/// Open entries and those that entered at or after `since`, in entry order.
+pub(in crate::sqlite) fn routing_entries_since(
+    conn: &Connection,
+    ws: WorkspaceId,
+    since: Timestamp,
+) -> StoreResult<Vec<RoutingEntryRecord>> {
+    let sql = format!(
+        "SELECT {} FROM routing_entries WHERE workspace_id = ?1 AND (closed_at IS NULL OR entered_at >= ?2) \
+         ORDER BY seq",
+        rows::ROUTING_ENTRY_RECORD_COLUMNS
+    );
+    many(conn, &sql, params![id(ws), micros(since)], rows::routing_entry_record)
 }
 
 pub(in crate::sqlite) fn record_offer(conn: &Connection, o: &OfferRecord) -> StoreResult<()> {

@@ -1,0 +1,12 @@
+-- Canned responses: texts agents insert by typing `/` and a shortcut in the composer.
+-- A shortcut names one response per workspace.
+CREATE TABLE canned_responses (
+    id           UUID PRIMARY KEY,
+    workspace_id UUID NOT NULL REFERENCES workspaces(id),
+    shortcut     TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    language     TEXT,
+    created_at   BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX canned_responses_shortcut ON canned_responses (workspace_id, shortcut);
