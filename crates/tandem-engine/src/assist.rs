@@ -7,8 +7,8 @@
 use serde::Serialize;
 use tandem_domain::agent::Role;
 use tandem_domain::{
-    Author, Body, CannedResponse, CannedResponseId, Command, ConversationId, DomainEvent, Identity, Message,
-    MessageKind, ValidationError,
+    Author, Body, CannedResponse, CannedResponseId, Channel, Command, ConversationId, DomainEvent, Identity, Message,
+    MessageKind, Owner, StoredEvent, Task, TaskId, TaskKind, TaskStatus, ValidationError,
 };
 use tandem_store::{ChatVisitorRecord, ConversationFilter, StoreError};
 
@@ -250,6 +250,9 @@ impl Engine {
         };
         let (conversation, _) = self
             .change(actor, id, |c, now| {
+                if c.owner != Owner::Agent(agent) && actor.require(Role::Supervisor).is_err() {
+                    return Err(EngineError::Forbidden("wrap up your own conversations (or ask a supervisor)".into()));
+                }
                 let t = c.apply(&Command::Resolve, now)?;
                 let wrapped = message(&t.conversation, MessageKind::Note, Author::Agent(agent), note.clone(), now);
                 let mut planned = Planned::from_transition(t).with_message(wrapped);
@@ -275,17 +278,55 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        let filter = ConversationFilter { customer: Some(customer.id), limit: 1, ..ConversationFilter::default() };
+        let filter = ConversationFilter {
+            customer: Some(customer.id),
+            channel: Some(Channel::WebChat),
+            limit: 1,
+            ..ConversationFilter::default()
+        };
         let latest = self.store.list_conversations(visitor.workspace_id, &filter).await?;
         latest.into_iter().next().ok_or(EngineError::NotFound("conversation"))
     }
 
-    /// The web-chat visitor leaves an email so people can answer when nobody is working.
+    /// The web-chat visitor leaves an email so people can answer when nobody is working:
+    /// an internal note and a follow-up task for people. The address is *not* linked to
+    /// the customer as an identity — nobody verified it, and linking would let anyone
+    /// who types someone else's address into a chat read that person's emails.
     pub async fn chat_contact(&self, visitor: &ChatVisitorRecord, email: &str) -> EngineResult<()> {
-        let identity = Identity::email(email)?;
+        let email = Identity::email(email)?.value;
         let conversation = self.visitor_conversation(visitor).await?;
+        let note = Body::parse(&format!(
+            "The customer left an email to write back to: {email} (not verified: confirm who they are before sharing account details)"
+        ))?;
+        let (conversation, _) = self
+            .change_in(visitor.workspace_id, conversation.id, |c, now| {
+                let mut next = c.clone();
+                next.version += 1;
+                next.updated_at = now;
+                let left = message(&next, MessageKind::Note, Author::System, note.clone(), now);
+                Ok(Planned { conversation: next, events: Vec::new(), messages: vec![left] })
+            })
+            .await?;
+        let now = self.now();
+        let task = Task {
+            id: TaskId::new(),
+            workspace_id: visitor.workspace_id,
+            conversation_id: Some(conversation.id),
+            customer_id: Some(conversation.customer_id),
+            kind: TaskKind::FollowUp,
+            status: TaskStatus::Open,
+            title: "Write back to the web-chat customer by email".into(),
+            details: serde_json::json!({ "via": "email", "email": email, "verified": false }),
+            created_at: now,
+            due_at: None,
+            settled_at: None,
+            settled_by: None,
+            note: None,
+        };
+        let made =
+            DomainEvent::TaskCreated { task_id: task.id, kind: task.kind, conversation_id: task.conversation_id };
         let events =
-            self.store.link_identity(visitor.workspace_id, conversation.customer_id, &identity, self.now()).await?;
+            self.store.create_task(&task, vec![StoredEvent::for_conversation(&conversation, made, now)]).await?;
         self.publish(&events).await;
         Ok(())
     }
@@ -296,12 +337,11 @@ impl Engine {
             return Err(ValidationError::new("rating", "rate from 1 (poor) to 5 (excellent)").into());
         }
         let conversation = self.visitor_conversation(visitor).await?;
+        if conversation.status.is_open() {
+            return Err(EngineError::Conflict("rate the conversation once it has ended".into()));
+        }
         let event = DomainEvent::CsatRated { conversation_id: conversation.id, rating };
-        let actor = Actor::ApiKey {
-            workspace_id: visitor.workspace_id,
-            key_id: tandem_domain::ApiKeyId::from_uuid(uuid::Uuid::nil()),
-        };
-        self.change(actor, conversation.id, |c, now| {
+        self.change_in(visitor.workspace_id, conversation.id, |c, now| {
             let mut next = c.clone();
             next.version += 1;
             next.updated_at = now;

@@ -96,7 +96,20 @@ impl Engine {
     where
         F: Fn(&Conversation, Timestamp) -> EngineResult<Planned>,
     {
-        let ws = actor.workspace_id();
+        self.change_in(actor.workspace_id(), id, plan).await
+    }
+
+    /// [`Engine::change`] for a caller that is not an agent or an API key (a web-chat
+    /// visitor): the workspace comes from their own record.
+    pub(crate) async fn change_in<F>(
+        &self,
+        ws: tandem_domain::WorkspaceId,
+        id: ConversationId,
+        plan: F,
+    ) -> EngineResult<(Conversation, Vec<Message>)>
+    where
+        F: Fn(&Conversation, Timestamp) -> EngineResult<Planned>,
+    {
         for attempt in 1..=RETRIES {
             let current = self.store.conversation(ws, id).await?;
             let now = self.now();

@@ -432,7 +432,12 @@ impl Engine {
             self.withdraw_offers_of(ws, state, c.id, q0, "left the queue", now).await;
             let _ = state.router.remove(c.id, millis(now), &mut out);
             state.queued.remove(&c.id);
-            let outcome = if want_agent.is_some() { "taken" } else { "left" };
+            // `transferred`: moved to another queue (its wait goes on there).
+            let outcome = match (want_agent, want_queue) {
+                (Some(_), _) => "taken",
+                (None, Some(_)) => "transferred",
+                (None, None) => "left",
+            };
             self.store.close_routing_entry(ws, c.id, outcome, now).await?;
             if want_queue.is_some() {
                 arrived = Some(since);

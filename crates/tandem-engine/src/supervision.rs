@@ -87,9 +87,10 @@ impl Engine {
                 let waiting: Vec<_> = mine.iter().filter(|e| e.closed_at.is_none()).collect();
                 let longest = waiting.iter().map(|e| (now - e.arrived_at).num_seconds()).max().unwrap_or(0);
                 let target = i64::from(q.routing.sla_seconds);
+                // Picked up: an accepted offer, or taken by (or given to) an agent.
                 let answered: Vec<i64> = mine
                     .iter()
-                    .filter(|e| e.outcome.as_deref() == Some("answered"))
+                    .filter(|e| matches!(e.outcome.as_deref(), Some("answered" | "taken")))
                     .filter_map(|e| e.closed_at.map(|c| (c - e.arrived_at).num_seconds()))
                     .collect();
                 let within = answered.iter().filter(|s| **s <= target).count();

@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 use tandem_bus::Delivery;
-use tandem_domain::{AgentState, ConversationId, CustomerId, DomainEvent, Owner, StoredEvent, WorkspaceId};
+use tandem_domain::{AgentState, Channel, ConversationId, CustomerId, DomainEvent, Owner, StoredEvent, WorkspaceId};
 use tandem_engine::Actor;
 use tandem_store::ChatVisitorRecord;
 
@@ -21,6 +21,9 @@ use crate::dto::{EventDto, MessageDto};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, SESSION_COOKIE, cookie};
 use crate::routes::chat::{AuthorNames, send_as_visitor, visitor_identity};
+
+/// At most one "typing" signal per socket in this time (more are acknowledged, dropped).
+const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Someone is typing in a conversation (forwarded live, never stored).
 #[derive(Clone, Debug)]
@@ -122,9 +125,10 @@ async fn agent_command(state: &AppState, actor: Actor, text: &str) -> serde_json
             {
                 return json!({ "type": "error", "code": "forbidden", "message": "type in your own conversations only" });
             }
+            // The customer sees the agent's first name, as on their replies.
             let name = match actor {
                 Actor::Agent { workspace_id, agent_id, .. } => {
-                    state.engine.store().agent(workspace_id, agent_id).await.ok().map(|a| a.display_name)
+                    AuthorNames::default().name(state, workspace_id, tandem_domain::Author::Agent(agent_id)).await
                 }
                 Actor::ApiKey { .. } => None,
             };
@@ -280,6 +284,7 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
     let mut typing = state.typing.subscribe();
     let mut customer = visitor_customer(&state, &visitor).await;
     let mut names = AuthorNames::default();
+    let mut typed_at = std::time::Instant::now() - TYPING_EVERY;
     loop {
         tokio::select! {
             signal = typing.recv() => {
@@ -299,6 +304,14 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
                         && customer == Some(source)
                     {
                         customer = Some(target);
+                    }
+                    // Until the visitor's first message creates their customer, look them
+                    // up only when a customer is created or gains an identity (not on
+                    // every message in the workspace).
+                    if customer.is_none()
+                        && matches!(event.event, DomainEvent::CustomerCreated { .. } | DomainEvent::IdentityLinked { .. })
+                    {
+                        customer = visitor_customer(&state, &visitor).await;
                     }
                     if let DomainEvent::StatusChanged { to, .. } = event.event
                         && customer.is_some()
@@ -320,12 +333,10 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
                         }
                         continue;
                     }
-                    let DomainEvent::MessageCreated { message_id, kind, .. } = event.event else { continue };
-                    if !kind.visible_to_customer() {
+                    let DomainEvent::MessageCreated { message_id, kind, channel, .. } = event.event else { continue };
+                    // The chat shows the web chat: never notes, never other channels.
+                    if !kind.visible_to_customer() || channel != Channel::WebChat {
                         continue;
-                    }
-                    if customer.is_none() {
-                        customer = visitor_customer(&state, &visitor).await;
                     }
                     if customer.is_none() || event.customer_id != customer {
                         continue;
@@ -349,7 +360,9 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
                 Some(Ok(WsMessage::Text(text))) => {
                     let reply = match serde_json::from_str::<ChatCommand>(text.as_str()) {
                         Ok(ChatCommand::Ping) => json!({ "type": "pong" }),
+                        Ok(ChatCommand::Typing) if typed_at.elapsed() < TYPING_EVERY => json!({ "type": "typing_sent" }),
                         Ok(ChatCommand::Typing) => {
+                            typed_at = std::time::Instant::now();
                             if let Ok(c) = state.engine.chat_conversation(&visitor).await
                                 && c.status.is_open()
                             {

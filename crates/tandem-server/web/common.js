@@ -5,6 +5,9 @@
 
 const Tandem = (() => {
   let csrf = sessionStorage.getItem("tandem.csrf") || "";
+  // The server's clock minus ours (from responses' Date header), for countdowns.
+  let clockOffset = 0;
+  const serverNow = () => Date.now() + clockOffset;
 
   function setCsrf(token) {
     csrf = token || "";
@@ -22,6 +25,8 @@ const Tandem = (() => {
       method, headers, credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    const date = Date.parse(response.headers.get("Date") || "");
+    if (!Number.isNaN(date)) clockOffset = date - Date.now();
     const text = await response.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
@@ -59,7 +64,7 @@ const Tandem = (() => {
   }
 
   function ago(iso) {
-    const seconds = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+    const seconds = Math.max(0, Math.round((serverNow() - new Date(iso).getTime()) / 1000));
     if (seconds < 60) return seconds + " s ago";
     if (seconds < 3600) return Math.round(seconds / 60) + " min ago";
     if (seconds < 86400) return Math.round(seconds / 3600) + " h ago";
@@ -133,5 +138,23 @@ const Tandem = (() => {
     return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
-  return { api, el, clear, ago, duration, channelIcon, channelName, socket, setCsrf, debounce, time };
+  // Re-renders `render()` keeping keyboard focus: the focused control is found again by
+  // the nearest `data-key` and its own class or label.
+  function keepFocus(render) {
+    const active = document.activeElement;
+    const holder = active && active.closest ? active.closest("[data-key]") : null;
+    const key = holder && holder.getAttribute("data-key");
+    const which = active && (active.getAttribute("aria-label") || active.textContent);
+    render();
+    if (!key) return;
+    const again = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (!again) return;
+    const target = [...again.querySelectorAll("button, a, input, select")]
+      .find((b) => (b.getAttribute("aria-label") || b.textContent) === which) || again.querySelector("button");
+    if (target) target.focus();
+  }
+
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  return { api, el, clear, ago, duration, channelIcon, channelName, socket, setCsrf, debounce, time, serverNow, keepFocus, UUID };
 })();

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, el, clear, ago, channelIcon, channelName, socket, setCsrf, debounce, time } = Tandem;
+  const { api, el, clear, ago, channelIcon, channelName, socket, setCsrf, debounce, time, serverNow, keepFocus, UUID } = Tandem;
   const $ = (id) => document.getElementById(id);
 
   const S = {
@@ -21,6 +21,10 @@
     ws: null,
     typingSentAt: 0,
     typingTimer: null,
+    drafts: new Map(), // conversation id -> unsent text
+    shown: new Set(), // "conversation|source|reference" already reported as shown
+    announced: new Set(), // offers already announced
+    expired: new Set(), // offers whose countdown ran out (refreshed once)
   };
 
   // --- small helpers --------------------------------------------------------------
@@ -154,7 +158,7 @@
     connect();
     await refreshLists();
     const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
-    if (wanted) openConversation(wanted);
+    if (wanted && UUID.test(wanted)) openConversation(wanted);
   }
 
   $("agent-state").addEventListener("change", async (event) => {
@@ -172,7 +176,12 @@
 
   function connect() {
     S.ws = socket(() => "/api/v1/ws" + (S.lastSeq ? "?after=" + S.lastSeq : ""), {
-      onOpen: () => { $("connection").textContent = "live"; $("connection").className = "connection live"; refreshLists(); },
+      onOpen: () => {
+        $("connection").textContent = "live";
+        $("connection").className = "connection live";
+        refreshLists();
+        reloadConversationSoon(); // whatever happened while we were away
+      },
       onClose: () => { $("connection").textContent = "reconnecting…"; $("connection").className = "connection down"; },
       onMessage: onFrame,
     });
@@ -189,6 +198,7 @@
     }
     if (frame.type === "lagged") { S.lastSeq = 0; refreshLists(); reloadConversationSoon(); return; }
     if (frame.type === "error") { toast(frame.message); return; }
+    if (frame.type === "typing_sent") return;
     if (frame.type !== "event") return;
     const event = frame.event;
     S.lastSeq = Math.max(S.lastSeq, event.seq);
@@ -204,7 +214,9 @@
         appendMessage(frame.message);
         if (frame.message.kind === "inbound") { showTyping(""); reloadAssistSoon(); }
       }
-      if (event.type !== "message_created") reloadConversationSoon();
+      // What changes the header, the owner or the timeline's context.
+      if (["status_changed", "owner_changed", "tags_changed", "priority_changed", "channel_switched",
+        "customers_merged", "identity_linked", "customer_updated"].includes(event.type)) reloadConversationSoon();
     }
   }
 
@@ -224,9 +236,11 @@
         api("GET", "/api/v1/conversations?owner=me&status=assigned,waiting_on_customer&limit=100"),
         api("GET", "/api/v1/conversations?owner=queue&status=queued&limit=100"),
       ]);
-      renderOffers(offers.filter((o) => o.agent_id === S.me.id));
-      renderMine(mine.conversations);
-      renderQueues(queued.conversations);
+      keepFocus(() => {
+        renderOffers(offers.filter((o) => o.agent_id === S.me.id));
+        renderMine(mine.conversations);
+        renderQueues(queued.conversations);
+      });
     } catch (e) {
       if (e.status === 401) { showLogin(); return; }
       fail(null, e);
@@ -242,7 +256,11 @@
       const countdown = el("span", { class: "countdown", "data-expires": offer.expires_at || "" });
       const preview = el("div", { class: "offer-preview" });
       previewOffer(offer, preview);
-      list.append(el("li", { class: "offer", "data-offer": offer.id, "data-conversation": offer.conversation_id },
+      if (!S.announced.has(offer.id)) {
+        S.announced.add(offer.id);
+        toast("New offer from " + queueName(offer.queue_id) + ".");
+      }
+      list.append(el("li", { class: "offer", "data-offer": offer.id, "data-key": "offer:" + offer.id, "data-conversation": offer.conversation_id },
         el("div", { class: "offer-title" }, "New conversation from ", el("strong", {}, queueName(offer.queue_id))),
         preview,
         el("div", { class: "offer-meta muted" }, "Matched by ", offer.rule.replace(/_/g, " "), " · ", countdown),
@@ -272,10 +290,16 @@
     for (const node of document.querySelectorAll(".countdown")) {
       const expires = node.getAttribute("data-expires");
       if (!expires) { node.textContent = "no time limit"; continue; }
-      const left = Math.max(0, Math.round((new Date(expires).getTime() - Date.now()) / 1000));
-      node.textContent = left + " s left";
+      const left = Math.max(0, Math.round((new Date(expires).getTime() - serverNow()) / 1000));
+      node.textContent = left ? left + " s left" : "expired";
       node.classList.toggle("urgent", left <= 5);
-      if (left === 0) refreshListsSoon();
+      const offer = node.closest(".offer");
+      if (left === 0 && offer) {
+        const accept = offer.querySelector("button.accept");
+        if (accept) accept.disabled = true;
+        const id = offer.getAttribute("data-offer");
+        if (!S.expired.has(id)) { S.expired.add(id); refreshListsSoon(); }
+      }
     }
   }
   setInterval(tickCountdowns, 1000);
@@ -303,7 +327,7 @@
   function conversationItem(c) {
     const label = c.subject || (STATUS_LABELS[c.status] ? channelName(c.channel) + ", " + STATUS_LABELS[c.status] : channelName(c.channel));
     const frustrated = c.sentiment && c.sentiment.frustration && c.sentiment.frustration.length > 0;
-    return el("li", {},
+    return el("li", { "data-key": "conversation:" + c.id },
       el("button", {
         type: "button", class: "conv-item" + (c.id === S.current ? " current" : "") + (frustrated ? " frustrated" : ""),
         "data-conversation": c.id, onclick: () => openConversation(c.id),
@@ -346,6 +370,27 @@
   // --- the conversation -----------------------------------------------------------
 
   async function openConversation(id) {
+    if (S.current && S.current !== id) {
+      const draft = $("composer-input").value;
+      if (draft.trim()) S.drafts.set(S.current, draft);
+      else S.drafts.delete(S.current);
+    }
+    if (S.current !== id) {
+      // Nothing of the last conversation stays on screen to act on.
+      $("composer-input").value = S.drafts.get(id) || "";
+      inserted = null;
+      $("note-toggle").checked = false;
+      noteMode();
+      cannedMenu.hidden = true;
+      S.detail = null;
+      clear($("timeline"));
+      clear($("cards"));
+      clear($("suggestions"));
+      clear($("sentiment"));
+      $("cards-note").textContent = "";
+      $("language").textContent = "";
+      $("handoff").hidden = true;
+    }
     S.current = id;
     history.replaceState(null, "", "#c=" + encodeURIComponent(id));
     $("empty").hidden = true;
@@ -496,7 +541,7 @@
     const id = S.current;
     if (!id) return;
     const [cards, suggestions] = await Promise.all([
-      api("GET", `/api/v1/conversations/${id}/knowledge`).catch((e) => ({ cards: [], note: e.message })),
+      api("GET", `/api/v1/conversations/${id}/knowledge`).catch((e) => ({ conversation_id: id, cards: [], note: e.message })),
       api("GET", `/api/v1/conversations/${id}/suggestions`).catch(() => []),
     ]);
     if (S.current !== id) return;
@@ -507,6 +552,7 @@
   }
 
   function renderCards(recommendations) {
+    const conversation = recommendations.conversation_id;
     const list = clear($("cards"));
     const notes = [...new Set([recommendations.note, recommendations.degraded].filter(Boolean))];
     $("cards-note").textContent = notes.join(" ");
@@ -522,7 +568,7 @@
         type: "button", class: "secondary small", "aria-label": label + ": " + card.title,
         onclick: async () => {
           try {
-            await api("POST", `/api/v1/conversations/${S.current}/knowledge/feedback`,
+            await api("POST", `/api/v1/conversations/${conversation}/knowledge/feedback`,
               { article_id: card.article_id, passage: card.passage, verdict: v });
             verdict.textContent = "Thanks — noted.";
           } catch (e) { verdict.textContent = e.message; }
@@ -544,7 +590,8 @@
     const list = clear($("suggestions"));
     if (!suggestions.length) { list.append(el("li", { class: "muted" }, "No suggestion for this conversation.")); return; }
     for (const s of suggestions) {
-      feedback(s, "shown");
+      const seen = S.current + "|" + s.source + "|" + s.reference;
+      if (!S.shown.has(seen)) { S.shown.add(seen); feedback(s, "shown"); }
       list.append(el("li", { class: "suggestion" },
         el("p", { class: "suggestion-title" }, s.source === "canned" ? "/" + s.reference + " · " : "", s.title),
         el("p", { class: "suggestion-text" }, s.text),
@@ -617,12 +664,14 @@
       if (inserted && !note) feedback(inserted.suggestion, input.value === inserted.text ? "accepted" : "edited");
       inserted = null;
       input.value = "";
+      S.drafts.delete(S.current);
       appendMessage(message);
       reloadConversationSoon();
     } catch (e) {
       fail($("composer-error"), e);
     } finally {
       $("send").disabled = false;
+      if (S.detail) renderHeader(S.detail.conversation);
     }
   }
 
@@ -639,7 +688,12 @@
   function renderCannedMenu() {
     const matches = cannedMatches();
     clear(cannedMenu);
-    if (!matches || !matches.length) { cannedMenu.hidden = true; $("composer-input").removeAttribute("aria-activedescendant"); return; }
+    if (!matches || !matches.length) {
+      cannedMenu.hidden = true;
+      $("composer-input").removeAttribute("aria-activedescendant");
+      $("composer-input").setAttribute("aria-expanded", "false");
+      return;
+    }
     cannedIndex = Math.min(cannedIndex, matches.length - 1);
     matches.forEach((c, i) => {
       cannedMenu.append(el("li", {
@@ -649,6 +703,7 @@
       }, el("strong", {}, "/" + c.shortcut), " ", c.title));
     });
     cannedMenu.hidden = false;
+    $("composer-input").setAttribute("aria-expanded", "true");
     $("composer-input").setAttribute("aria-activedescendant", "canned-" + cannedIndex);
   }
 
@@ -662,7 +717,8 @@
   $("composer-input").addEventListener("input", () => {
     cannedIndex = 0;
     renderCannedMenu();
-    if (S.current && !$("note-toggle").checked && Date.now() - S.typingSentAt > 2000) {
+    const mine = S.detail && S.detail.conversation.owner.kind === "agent" && S.detail.conversation.owner.id === S.me.id;
+    if (mine && !$("note-toggle").checked && Date.now() - S.typingSentAt > 2000) {
       S.typingSentAt = Date.now();
       if (S.ws) S.ws.send({ type: "typing", conversation_id: S.current });
     }
@@ -673,8 +729,8 @@
     if (matches && matches.length) {
       if (event.key === "ArrowDown") { event.preventDefault(); cannedIndex = (cannedIndex + 1) % matches.length; renderCannedMenu(); return; }
       if (event.key === "ArrowUp") { event.preventDefault(); cannedIndex = (cannedIndex + matches.length - 1) % matches.length; renderCannedMenu(); return; }
-      if (event.key === "Enter" || event.key === "Tab") { event.preventDefault(); useCanned(matches[cannedIndex]); return; }
-      if (event.key === "Escape") { cannedMenu.hidden = true; return; }
+      if (event.key === "Enter") { event.preventDefault(); useCanned(matches[cannedIndex]); return; }
+      if (event.key === "Escape") { cannedMenu.hidden = true; $("composer-input").setAttribute("aria-expanded", "false"); return; }
     }
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); send(); }
   });

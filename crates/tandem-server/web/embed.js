@@ -34,7 +34,8 @@
   var frame = document.createElement("iframe");
   frame.id = "tandem-chat-frame";
   frame.title = title;
-  frame.src = origin + "/chat-frame?key=" + encodeURIComponent(key);
+  // Loaded when first opened: a visitor who never opens the chat costs nothing.
+  var src = origin + "/chat-frame?key=" + encodeURIComponent(key);
   frame.setAttribute("allow", "clipboard-write");
   var f = frame.style;
   f.position = "fixed"; f.zIndex = "2147483001"; f.border = "0"; f.background = "#fff";
@@ -53,18 +54,23 @@
   if (small.addEventListener) small.addEventListener("change", place);
 
   function setOpen(open) {
+    if (open && !frame.getAttribute("src")) frame.src = src;
     f.display = open ? "block" : "none";
     button.setAttribute("aria-expanded", open ? "true" : "false");
     button.textContent = open ? "Close chat" : title;
     if (small.matches) b.display = open ? "none" : "block";
     try { sessionStorage.setItem(openKey, open ? "1" : "0"); } catch (e) { /* storage off */ }
     if (open) frame.focus();
+    if (open && frame.contentWindow) frame.contentWindow.postMessage({ type: "tandem:opened" }, origin);
   }
 
   button.addEventListener("click", function () { setOpen(f.display === "none"); });
   window.addEventListener("message", function (event) {
     if (event.origin !== origin || event.source !== frame.contentWindow) return;
     if (event.data && event.data.type === "tandem:close") { setOpen(false); button.focus(); }
+    if (event.data && event.data.type === "tandem:unread" && f.display === "none") {
+      button.textContent = title + " (new message)";
+    }
   });
 
   function mount() {

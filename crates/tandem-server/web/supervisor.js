@@ -4,7 +4,11 @@
 "use strict";
 
 (() => {
-  const { api, el, clear, duration, channelIcon, channelName, socket, setCsrf, debounce } = Tandem;
+  const { api, el, clear, duration, channelIcon, channelName, socket, setCsrf, debounce, keepFocus } = Tandem;
+  // Events that change what this view shows.
+  const RELEVANT = new Set(["conversation_created", "status_changed", "owner_changed", "tags_changed",
+    "priority_changed", "message_created", "agent_state_changed", "agent_created", "queue_created", "queue_updated",
+    "offer_accepted", "bot_escalated", "bot_decided"]);
   const $ = (id) => document.getElementById(id);
   const S = { me: null, agents: [], queues: [], overview: null, target: null };
 
@@ -35,20 +39,20 @@
     socket(() => "/api/v1/ws", {
       onOpen: () => { $("connection").textContent = "live"; $("connection").className = "connection live"; refresh(); },
       onClose: () => { $("connection").textContent = "reconnecting…"; $("connection").className = "connection down"; },
-      onMessage: (frame) => { if (frame.type === "event") refreshSoon(); },
+      onMessage: (frame) => { if (frame.type === "event" && RELEVANT.has(frame.event.type)) refreshSoon(); },
     });
     // Waiting times grow without events.
-    setInterval(refresh, 5000);
+    setInterval(() => { if (!document.hidden) refresh(); }, 10000);
   }
 
-  const refreshSoon = debounce(() => refresh(), 400);
+  const refreshSoon = debounce(() => refresh(), 1000);
 
   async function refresh() {
     try {
       const overview = await api("GET", "/api/v1/supervisor/overview");
       S.overview = overview;
       $("error").textContent = "";
-      render(overview);
+      keepFocus(() => render(overview));
     } catch (e) {
       $("error").textContent = e.message;
     }
@@ -69,7 +73,7 @@
     const queues = clear($("queues-table").tBodies[0]);
     for (const q of o.queues) {
       const met = q.service_level === null ? null : q.service_level >= q.sla_target;
-      queues.append(el("tr", { "data-queue": q.id },
+      queues.append(el("tr", { "data-queue": q.id, "data-key": "queue:" + q.id },
         el("th", { scope: "row" }, q.name),
         el("td", {}, String(q.waiting)),
         el("td", { class: q.longest_wait_seconds > q.sla_seconds ? "warn-text" : "" }, q.waiting ? duration(q.longest_wait_seconds) : "–"),
@@ -89,7 +93,7 @@
 
     const live = clear($("live-table").tBodies[0]);
     for (const c of o.conversations) {
-      live.append(el("tr", { class: c.frustrated ? "frustrated" : "", "data-conversation": c.id },
+      live.append(el("tr", { class: c.frustrated ? "frustrated" : "", "data-conversation": c.id, "data-key": "conversation:" + c.id },
         el("th", { scope: "row" }, c.customer || (c.channel === "web_chat" ? "Web visitor" : "Unknown customer"),
           c.frustrated ? el("span", { class: "badge warn" }, "frustrated") : null,
           c.tags.length ? el("span", { class: "muted" }, " ", c.tags.join(", ")) : null),

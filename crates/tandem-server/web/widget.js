@@ -19,6 +19,7 @@
     waitingForReply: false,
     agentName: null,
     botName: "Assistant",
+    askedForEmail: false,
   };
 
   function storage() {
@@ -32,10 +33,13 @@
       return await api(method, path, body, S.token);
     } catch (e) {
       if (e.status === 401) {
-        // The token is gone (or was revoked): start over with a fresh one.
+        // The token is gone (or was revoked): start over with a fresh one, and a clean
+        // screen (the old conversation is not this visitor's any more).
         const store = storage();
         if (store) store.removeItem(tokenKey);
         S.token = null;
+        S.messages.clear();
+        clear($("messages"));
         await startSession();
         return api(method, path, body, S.token);
       }
@@ -117,15 +121,20 @@
       el("time", { datetime: m.created_at }, time(m.created_at)));
     // Keep the list in time order (a live frame can overtake the history).
     const list = $("messages");
+    const at = Date.parse(m.created_at);
     const after = [...list.children].find((li) => {
       const other = S.messages.get(li.getAttribute("data-message"));
-      return other && other.created_at > m.created_at;
+      return other && Date.parse(other.created_at) > at;
     });
     list.insertBefore(node, after || null);
     if (m.author !== "customer") {
       S.waitingForReply = false;
       showTyping("", 0);
-      if (!quiet) refreshStatus();
+      if (!quiet) {
+        refreshStatus();
+        // The launcher on the host page says so while the chat is closed.
+        window.parent.postMessage({ type: "tandem:unread" }, "*");
+      }
     }
     list.scrollTop = list.scrollHeight;
   }
@@ -157,13 +166,20 @@
     const store = storage();
     const left = store && store.getItem(tokenKey + ".email");
     const ended = status.conversation_status === "resolved" || status.conversation_status === "closed";
-    // Waiting for people while nobody is there: offer to write back by email.
-    if (!status.agents_available && !left && status.owner === "queue" && !ended) $("offline").hidden = false;
+    // Waiting for people while nobody is there: offer to write back by email (and take
+    // the offer back once someone is available).
+    const offer = !status.agents_available && !left && status.owner === "queue" && !ended;
+    if (offer) $("offline").hidden = false;
+    else if (status.agents_available && !S.askedForEmail) $("offline").hidden = true;
     const rated = store && status.conversation_id && store.getItem("tandem.chat.rated." + status.conversation_id);
     $("rating").hidden = !ended;
     if (ended) {
       $("rating-done").textContent = rated ? "Thank you for rating us " + rated + " of 5." : "";
-      for (const b of document.querySelectorAll("[data-rating]")) b.classList.toggle("chosen", b.getAttribute("data-rating") === rated);
+      for (const b of document.querySelectorAll("[data-rating]")) {
+        const chosen = b.getAttribute("data-rating") === rated;
+        b.classList.toggle("chosen", chosen);
+        b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      }
     }
   }
 
@@ -224,7 +240,8 @@
       await chat("POST", "/api/v1/chat/contact", { email });
       const store = storage();
       if (store) store.setItem(tokenKey + ".email", email);
-      clear($("offline")).append(el("p", { role: "status" }, "Thanks — we will write to ", el("strong", {}, email), "."));
+      $("offline-form").hidden = true;
+      clear($("offline-done")).append("Thanks — we will write to ", el("strong", {}, email), ".");
       setTimeout(() => { $("offline").hidden = true; }, 4000);
     } catch (e) {
       $("offline-error").textContent = e.message;
@@ -232,6 +249,9 @@
   });
 
   $("leave-email").addEventListener("click", () => {
+    S.askedForEmail = true;
+    $("offline-form").hidden = false;
+    clear($("offline-done"));
     $("offline").hidden = false;
     $("offline-email").focus();
   });
@@ -244,15 +264,23 @@
         const store = storage();
         if (store && S.status && S.status.conversation_id) store.setItem("tandem.chat.rated." + S.status.conversation_id, String(rating));
         $("rating-done").textContent = "Thank you for rating us " + rating + " of 5.";
-        for (const b of document.querySelectorAll("[data-rating]")) b.classList.toggle("chosen", b === button);
+        for (const b of document.querySelectorAll("[data-rating]")) {
+          b.classList.toggle("chosen", b === button);
+          b.setAttribute("aria-pressed", b === button ? "true" : "false");
+        }
       } catch (e) {
         $("rating-done").textContent = e.message;
       }
     });
   }
 
-  $("chat-close").addEventListener("click", () => {
+  function close() {
     window.parent.postMessage({ type: "tandem:close" }, "*");
+  }
+  $("chat-close").addEventListener("click", close);
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
+  window.addEventListener("message", (event) => {
+    if (event.source === window.parent && event.data && event.data.type === "tandem:opened") $("chat-input").focus();
   });
 
   start();

@@ -91,7 +91,7 @@ pub async fn send(
     Ok((StatusCode::CREATED, Json((&outcome.message).into())))
 }
 
-/// The visitor's messages (inbound and outbound only), oldest first.
+/// The visitor's web-chat messages (inbound and outbound only), oldest first.
 #[utoipa::path(get, path = "/api/v1/chat/messages", tag = "chat",
     responses((status = 200, body = Vec<ChatMessageDto>), (status = 401, body = ErrorBody)), security(("chat_token" = [])))]
 pub async fn history(
@@ -105,7 +105,9 @@ pub async fn history(
         Err(e) => return Err(e.into()),
     };
     let timeline = store.timeline(visitor.workspace_id, customer.id).await?;
-    let visible: Vec<&Message> = timeline.messages.iter().filter(|m| m.kind.visible_to_customer()).collect();
+    // The web chat's own messages only: never notes, never other channels.
+    let visible: Vec<&Message> =
+        timeline.messages.iter().filter(|m| m.kind.visible_to_customer() && m.channel == Channel::WebChat).collect();
     Ok(Json(AuthorNames::default().render(&state, visitor.workspace_id, &visible).await))
 }
 
@@ -192,7 +194,9 @@ pub struct ChatContactRequest {
     pub email: String,
 }
 
-/// Leave an email so people can answer when nobody is working (linked to the visitor).
+/// Leave an email so people can write back when nobody is working: a note and a
+/// follow-up task for people (the address is not verified, so it is not linked to the
+/// customer as an identity).
 #[utoipa::path(post, path = "/api/v1/chat/contact", tag = "chat", request_body = ChatContactRequest,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("chat_token" = [])))]
@@ -212,9 +216,9 @@ pub struct ChatRatingRequest {
     pub rating: u8,
 }
 
-/// Rate the conversation (CSAT, 1 to 5).
+/// Rate the conversation once it has ended (CSAT, 1 to 5; a new rating replaces the last).
 #[utoipa::path(post, path = "/api/v1/chat/rating", tag = "chat", request_body = ChatRatingRequest,
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("chat_token" = [])))]
 pub async fn rating(
     State(state): State<AppState>,

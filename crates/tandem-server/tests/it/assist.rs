@@ -109,6 +109,7 @@ async fn the_wrap_up_resolves_and_records_what_the_agent_changed() {
     let key = app.a.key.clone();
     let sam = app.agent(app.a.workspace.id, "sam@acme.test", Role::Agent).await;
     let (cookie, csrf) = app.login("acme", "sam@acme.test").await;
+    app.agent(app.a.workspace.id, "otto@acme.test", Role::Agent).await;
     let first = app.email_message(&key, "rita@example.com", "I want to cancel my order A1001").await;
     let conversation = first["conversation"]["id"].as_str().unwrap().to_owned();
     app.post(&key, &format!("/api/v1/conversations/{conversation}/assign"), json!({ "agent_id": sam.id })).await;
@@ -129,6 +130,10 @@ async fn the_wrap_up_resolves_and_records_what_the_agent_changed() {
     );
     let by_key = app.post(&key, &path, json!({ "disposition": "x", "summary": "y" })).await;
     assert_eq!(by_key.status, StatusCode::FORBIDDEN, "a wrap-up is an agent's: {}", by_key.json);
+    let (otto_cookie, otto_csrf) = app.login("acme", "otto@acme.test").await;
+    let by_other = json!({ "disposition": "x", "summary": "y" }).to_string();
+    let by_other = app.raw(Method::POST, &path, &session(&otto_cookie, &otto_csrf), Some(by_other)).await;
+    assert_eq!(by_other.status, StatusCode::FORBIDDEN, "another agent's conversation: {}", by_other.json);
     assert_eq!(
         app.get(&key, &format!("/api/v1/conversations/{conversation}")).await.json["conversation"]["status"],
         "assigned"
@@ -243,7 +248,8 @@ async fn a_chat_visitor_sees_where_the_chat_stands_leaves_an_email_and_rates_it(
     assert_eq!(reply["author_name"], "sam", "the first word of the agent's name: {reply}");
     assert_eq!(history[0]["author_name"], Value::Null);
 
-    // A wrong email is refused; a right one is linked to the customer.
+    // A wrong email is refused; a right one becomes a note and a follow-up task — not an
+    // identity of the customer (nobody verified it: anyone can type anyone's address).
     let wrong = app
         .raw(Method::POST, "/api/v1/chat/contact", &visitor, Some(json!({ "email": "not an email" }).to_string()))
         .await;
@@ -253,10 +259,24 @@ async fn a_chat_visitor_sees_where_the_chat_stands_leaves_an_email_and_rates_it(
         .await;
     assert_eq!(left.status, StatusCode::NO_CONTENT, "{}", left.json);
     let customer = app.get(&key, "/api/v1/customers/lookup?kind=email&value=vi@example.com").await;
-    assert_eq!(customer.status, StatusCode::OK, "{}", customer.json);
-    assert!(customer.json["identities"].as_array().unwrap().iter().any(|i| i["kind"] == "web_visitor"));
+    assert_eq!(customer.status, StatusCode::NOT_FOUND, "the address is not linked: {}", customer.json);
+    let tasks = app.get(&key, "/api/v1/tasks").await.json;
+    let task = tasks.as_array().unwrap().iter().find(|t| t["kind"] == "follow_up").unwrap_or_else(|| panic!("{tasks}"));
+    assert_eq!(task["details"]["email"], "vi@example.com");
+    assert_eq!(task["conversation_id"], conversation.as_str());
+    let detail = app.get(&key, &format!("/api/v1/conversations/{conversation}")).await.json;
+    let noted = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["kind"] == "note" && m["body"].as_str().unwrap().contains("vi@example.com (not verified"));
+    assert!(noted, "{detail}");
 
-    // Ratings are 1 to 5.
+    // Ratings are 1 to 5, once the conversation has ended.
+    let open = app.raw(Method::POST, "/api/v1/chat/rating", &visitor, Some(json!({ "rating": 4 }).to_string())).await;
+    assert_eq!(open.status, StatusCode::CONFLICT, "{}", open.json);
+    let resolved = app.post(&key, &format!("/api/v1/conversations/{conversation}/resolve"), json!({})).await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.json);
     for bad in [0, 6] {
         let refused =
             app.raw(Method::POST, "/api/v1/chat/rating", &visitor, Some(json!({ "rating": bad }).to_string())).await;

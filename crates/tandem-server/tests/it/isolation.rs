@@ -433,6 +433,8 @@ async fn no_endpoint_crosses_workspaces() {
         .await;
     assert_eq!(contact.status, StatusCode::NO_CONTENT, "{}", contact.json);
     cover("post", "/api/v1/chat/rating");
+    let chat_conversation_b = status.json["conversation_id"].as_str().unwrap().to_owned();
+    app.post(&kb, &format!("/api/v1/conversations/{chat_conversation_b}/resolve"), json!({})).await;
     let rated = app
         .raw(
             Method::POST,

@@ -234,8 +234,17 @@ async fn a_customer_and_an_agent_play_the_whole_story_in_real_browsers() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().await;
-    let (_server, base, _key, _data) = demo().await;
+    let (_server, base, key, _data) = demo().await;
     let driver = Driver::start().await;
+    // What the supervisor's view counted before the story (the demo seeds some work).
+    let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let mut http = HttpConnection::open(addr).await.unwrap();
+    let auth = format!("Bearer {key}");
+    let before = http.get("/api/v1/supervisor/overview", &[("authorization", &auth)]).await.unwrap().json().unwrap();
+    let answered_before =
+        before["queues"].as_array().unwrap().iter().find(|q| q["name"] == "General").unwrap()["answered_today"]
+            .as_u64()
+            .unwrap();
 
     // The agent logs in on the desktop and makes themself available.
     let agent = driver.browser("agent", 1366, 900).await;
@@ -383,9 +392,21 @@ async fn a_customer_and_an_agent_play_the_whole_story_in_real_browsers() {
         .js("const r = document.getElementById('chat-send').getBoundingClientRect(); return r.right <= window.innerWidth && r.bottom <= window.innerHeight")
         .await;
     assert_eq!(composer, json!(true), "the send button is on screen");
+    // Nobody free? The customer leaves an email instead.
+    phone.click("#leave-email").await;
+    phone.type_into("#offline-email", "pat@example.com").await;
+    phone.click("#offline-form button[type='submit']").await;
+    phone
+        .until("the email thanks", "document.getElementById('offline-done').textContent.includes('pat@example.com')")
+        .await;
     phone.leave_frame().await;
     phone.shot("09-widget-phone").await;
     phone.client.clone().close().await.ok();
+    let tasks = http.get("/api/v1/tasks", &[("authorization", &auth)]).await.unwrap().json().unwrap();
+    assert!(
+        tasks.as_array().unwrap().iter().any(|t| t["details"]["email"] == "pat@example.com"),
+        "the email became a follow-up for people: {tasks}"
+    );
 
     // The supervisor's view counts the conversation: one bot escalation, one answered.
     let supervisor = driver.browser("supervisor", 1366, 900).await;
@@ -393,12 +414,12 @@ async fn a_customer_and_an_agent_play_the_whole_story_in_real_browsers() {
     supervisor.goto(&format!("{base}/app/supervisor")).await;
     supervisor.until("the live view", "document.getElementById('connection').textContent === 'live'").await;
     supervisor.until("the escalation counted", "document.getElementById('tile-escalated').textContent === '1'").await;
-    supervisor
-        .until(
-            "the answered conversation",
-            "[...document.querySelectorAll('#queues-table tbody tr')].some(r => r.cells[4] && r.cells[4].textContent === '1')",
-        )
-        .await;
+    let answered = format!(
+        "[...document.querySelectorAll('#queues-table tbody tr')].some(r => r.cells[0].textContent === 'General' && \
+         r.cells[4].textContent === '{}')",
+        answered_before + 1
+    );
+    supervisor.until("the answered conversation", &answered).await;
     supervisor.until("the escalation chart", "document.querySelector('#reasons-chart svg')").await;
     supervisor.until("the containment chart", "document.querySelector('#containment-chart svg')").await;
     supervisor.assert_labelled("the supervisor view").await;
