@@ -49,6 +49,22 @@ fn screenshots_dir() -> PathBuf {
 struct Driver {
     _child: Child,
     url: String,
+    port: u16,
+}
+
+impl Drop for Driver {
+    /// Asks chromedriver to quit every browser it started (also when a test failed), so
+    /// no Chromium outlives the test.
+    fn drop(&mut self) {
+        use std::io::{Read, Write};
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let request =
+                format!("GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.port);
+            let _ = stream.write_all(request.as_bytes());
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+    }
 }
 
 impl Driver {
@@ -67,7 +83,7 @@ impl Driver {
                 && let Ok(status) = http.get("/status", &[]).await
                 && status.json().is_ok_and(|s| s["value"]["ready"] == true)
             {
-                return Self { _child: child, url: format!("http://127.0.0.1:{port}") };
+                return Self { _child: child, url: format!("http://127.0.0.1:{port}"), port };
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
