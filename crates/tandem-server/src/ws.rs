@@ -31,26 +31,23 @@ pub struct Typing {
     pub workspace_id: WorkspaceId,
     pub conversation_id: ConversationId,
     pub customer_id: CustomerId,
+    /// Who has the conversation (so agents' sockets decide without a lookup).
+    pub owner: Owner,
     /// The customer (to agents) or an agent (to the customer).
     pub from_customer: bool,
     /// The agent's name.
     pub name: Option<String>,
 }
 
-/// Whether an agent may see that the customer of `conversation` is typing.
-async fn sees_typing(state: &AppState, actor: Actor, t: &Typing) -> bool {
+/// Whether an agent may see that the customer of a conversation is typing.
+fn sees_typing(actor: Actor, t: &Typing) -> bool {
     if t.workspace_id != actor.workspace_id() || !t.from_customer {
         return false;
     }
     match actor {
         Actor::ApiKey { .. } => true,
         Actor::Agent { role, .. } if role >= tandem_domain::Role::Supervisor => true,
-        Actor::Agent { agent_id, .. } => {
-            match state.engine.store().conversation(t.workspace_id, t.conversation_id).await {
-                Ok(c) => matches!(c.owner, Owner::Queue(_)) || c.owner == Owner::Agent(agent_id),
-                Err(_) => false,
-            }
-        }
+        Actor::Agent { agent_id, .. } => matches!(t.owner, Owner::Queue(_)) || t.owner == Owner::Agent(agent_id),
     }
 }
 
@@ -136,6 +133,7 @@ async fn agent_command(state: &AppState, actor: Actor, text: &str) -> serde_json
                 workspace_id: actor.workspace_id(),
                 conversation_id: id,
                 customer_id: conversation.customer_id,
+                owner: conversation.owner,
                 from_customer: false,
                 name,
             });
@@ -209,7 +207,7 @@ async fn agent_session(mut socket: WebSocket, state: AppState, actor: Actor, aft
         tokio::select! {
             signal = typing.recv() => {
                 if let Ok(t) = signal
-                    && sees_typing(&state, actor, &t).await
+                    && sees_typing(actor, &t)
                 {
                     let frame = json!({ "type": "typing", "conversation_id": t.conversation_id, "from": "customer" });
                     if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
@@ -370,6 +368,7 @@ async fn chat_session(mut socket: WebSocket, state: AppState, visitor: ChatVisit
                                     workspace_id: visitor.workspace_id,
                                     conversation_id: c.id,
                                     customer_id: c.customer_id,
+                                    owner: c.owner,
                                     from_customer: true,
                                     name: None,
                                 });

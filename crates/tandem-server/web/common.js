@@ -156,5 +156,31 @@ const Tandem = (() => {
 
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-  return { api, el, clear, ago, duration, channelIcon, channelName, socket, setCsrf, debounce, time, serverNow, keepFocus, UUID };
+  // A short message in the page's `#toast` live region.
+  function toast(text) {
+    const t = document.getElementById("toast");
+    t.textContent = text;
+    t.classList.add("shown");
+    setTimeout(() => t.classList.remove("shown"), 4000);
+  }
+
+  // Fills `select` with where a conversation can go: queues, agents (but `except`), the bot.
+  function fillAssignTargets(select, queues, agents, except, botLabel) {
+    clear(select);
+    select.append(el("optgroup", { label: "Queues" }, queues.map((q) => el("option", { value: "queue:" + q.id }, q.name))));
+    select.append(el("optgroup", { label: "Agents" }, agents.filter((a) => a.id !== except)
+      .map((a) => el("option", { value: "agent:" + a.id }, a.display_name + " (" + a.state.replace("_", " ") + ")"))));
+    select.append(el("option", { value: "bot" }, botLabel));
+  }
+
+  // The body of `POST …/assign` for a value of those options.
+  function assignBody(value) {
+    const [kind, id] = value.split(":");
+    return kind === "queue" ? { queue_id: id } : kind === "agent" ? { agent_id: id } : { to_bot: true };
+  }
+
+  return {
+    api, el, clear, ago, duration, channelIcon, channelName, socket, setCsrf, debounce, time, serverNow, keepFocus,
+    UUID, toast, fillAssignTargets, assignBody,
+  };
 })();

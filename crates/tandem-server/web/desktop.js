@@ -4,7 +4,10 @@
 "use strict";
 
 (() => {
-  const { api, el, clear, ago, channelIcon, channelName, socket, setCsrf, debounce, time, serverNow, keepFocus, UUID } = Tandem;
+  const {
+    api, el, clear, ago, channelIcon, channelName, socket, setCsrf, debounce, time, serverNow, keepFocus, UUID, toast,
+    fillAssignTargets, assignBody,
+  } = Tandem;
   const $ = (id) => document.getElementById(id);
 
   const S = {
@@ -16,7 +19,6 @@
     current: null, // the open conversation's id
     detail: null, // { conversation, messages }
     customer: null,
-    suggestions: [],
     lastSeq: 0,
     ws: null,
     typingSentAt: 0,
@@ -28,13 +30,6 @@
   };
 
   // --- small helpers --------------------------------------------------------------
-
-  function toast(text) {
-    const t = $("toast");
-    t.textContent = text;
-    t.classList.add("shown");
-    setTimeout(() => t.classList.remove("shown"), 4000);
-  }
 
   function fail(where, error) {
     const message = error && error.message ? error.message : String(error);
@@ -586,7 +581,6 @@
   }
 
   function renderSuggestions(suggestions) {
-    S.suggestions = suggestions;
     const list = clear($("suggestions"));
     if (!suggestions.length) { list.append(el("li", { class: "muted" }, "No suggestion for this conversation.")); return; }
     for (const s of suggestions) {
@@ -753,21 +747,15 @@
   });
 
   function fillTransferTargets() {
-    const select = clear($("transfer-target"));
-    select.append(el("optgroup", { label: "Queues" }, S.queues.map((q) => el("option", { value: "queue:" + q.id }, q.name))));
-    select.append(el("optgroup", { label: "Agents" },
-      S.agents.filter((a) => a.id !== S.me.id).map((a) => el("option", { value: "agent:" + a.id }, a.display_name + " (" + a.state.replace("_", " ") + ")"))));
-    select.append(el("option", { value: "bot" }, "Back to the virtual agent"));
+    fillAssignTargets($("transfer-target"), S.queues, S.agents, S.me.id, "Back to the virtual agent");
   }
 
   $("transfer-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const target = $("transfer-target").value;
     if (!target || !S.current) return;
-    const [kind, id] = target.split(":");
-    const body = kind === "queue" ? { queue_id: id } : kind === "agent" ? { agent_id: id } : { to_bot: true };
     try {
-      await api("POST", `/api/v1/conversations/${S.current}/assign`, body);
+      await api("POST", `/api/v1/conversations/${S.current}/assign`, assignBody(target));
       toast("Transferred.");
       await refreshLists();
       reloadConversation();

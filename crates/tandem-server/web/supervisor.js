@@ -4,20 +4,16 @@
 "use strict";
 
 (() => {
-  const { api, el, clear, duration, channelIcon, channelName, socket, setCsrf, debounce, keepFocus } = Tandem;
+  const {
+    api, el, clear, duration, channelIcon, channelName, socket, setCsrf, debounce, keepFocus, toast, fillAssignTargets,
+    assignBody,
+  } = Tandem;
   // Events that change what this view shows.
   const RELEVANT = new Set(["conversation_created", "status_changed", "owner_changed", "tags_changed",
     "priority_changed", "message_created", "agent_state_changed", "agent_created", "queue_created", "queue_updated",
     "offer_accepted", "bot_escalated", "bot_decided"]);
   const $ = (id) => document.getElementById(id);
   const S = { me: null, agents: [], queues: [], overview: null, target: null };
-
-  function toast(text) {
-    const t = $("toast");
-    t.textContent = text;
-    t.classList.add("shown");
-    setTimeout(() => t.classList.remove("shown"), 4000);
-  }
 
   async function start() {
     let me;
@@ -162,10 +158,8 @@
 
   function openReassign(c) {
     S.target = c;
-    const select = clear($("reassign-target"));
-    select.append(el("optgroup", { label: "Agents" }, S.agents.map((a) => el("option", { value: "agent:" + a.id }, a.display_name + " (" + a.state.replace("_", " ") + ")"))));
-    select.append(el("optgroup", { label: "Queues" }, S.queues.map((q) => el("option", { value: "queue:" + q.id }, q.name))));
-    select.append(el("option", { value: "bot" }, "The virtual agent"));
+    const select = $("reassign-target");
+    fillAssignTargets(select, S.queues, S.agents, null, "The virtual agent");
     $("reassign-error").textContent = "";
     $("reassign-dialog").showModal();
     select.focus();
@@ -174,10 +168,8 @@
   $("reassign-cancel").addEventListener("click", () => $("reassign-dialog").close());
   $("reassign-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const [kind, id] = $("reassign-target").value.split(":");
-    const body = kind === "queue" ? { queue_id: id } : kind === "agent" ? { agent_id: id } : { to_bot: true };
     try {
-      await api("POST", `/api/v1/conversations/${S.target.id}/assign`, body);
+      await api("POST", `/api/v1/conversations/${S.target.id}/assign`, assignBody($("reassign-target").value));
       $("reassign-dialog").close();
       toast("Reassigned.");
       refresh();

@@ -16,7 +16,6 @@
     ws: null,
     typingTimer: null,
     typingSentAt: 0,
-    waitingForReply: false,
     agentName: null,
     botName: "Assistant",
     askedForEmail: false,
@@ -128,7 +127,6 @@
     });
     list.insertBefore(node, after || null);
     if (m.author !== "customer") {
-      S.waitingForReply = false;
       showTyping("", 0);
       if (!quiet) {
         refreshStatus();
@@ -196,7 +194,6 @@
       addMessage(message);
       if (!S.status || S.status.owner === "bot" || !S.status.conversation_status ||
           ["resolved", "closed"].includes(S.status.conversation_status)) {
-        S.waitingForReply = true;
         showTyping(S.botName + " is typing…", 15000);
       }
       $("rating").hidden = true;

@@ -62,7 +62,8 @@ pub struct Summary {
     pub meets_target: bool,
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+/// The median (the mean of the middle two for an even count); 0 when empty.
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => 0.0,
@@ -71,12 +72,14 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+/// The `p` quantile of sorted values by nearest rank (the smallest value with at least
+/// `p` of them at or below it); 0 when empty.
+pub(crate) fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1000.0
+    sorted[rank - 1]
 }
 
 /// The inbound message number `i` of a round: a realistic mix of channels, with about
@@ -162,8 +165,9 @@ async fn http_round(store: Arc<dyn Store>, args: &IngestBench, round: usize) -> 
     let (elapsed, mut latencies, errors) = drive(addr, &api_key, args.clients, Arc::new(bodies)).await?;
     server.abort();
     latencies.sort();
+    let ms: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
     let throughput = args.messages as f64 / elapsed.as_secs_f64();
-    Ok((throughput, percentile(&latencies, 0.50), percentile(&latencies, 0.99), errors))
+    Ok((throughput, nearest_rank(&ms, 0.50), nearest_rank(&ms, 0.99), errors))
 }
 
 async fn sqlite_round(args: &IngestBench, round: usize) -> anyhow::Result<Round> {

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::bench::{median, nearest_rank};
 use anyhow::Context;
 use serde::Serialize;
 use tandem_bus::InProcessBus;
@@ -40,12 +41,10 @@ pub struct Latency {
 
 fn latency(mut micros: Vec<u64>) -> Latency {
     micros.sort_unstable();
-    let n = micros.len();
-    let at = |p: f64| {
-        if n == 0 { 0.0 } else { micros[((p * n as f64).ceil() as usize).clamp(1, n) - 1] as f64 / 1000.0 }
-    };
-    let mean = if n == 0 { 0.0 } else { micros.iter().sum::<u64>() as f64 / n as f64 / 1000.0 };
-    Latency { p50_ms: at(0.5), p99_ms: at(0.99), mean_ms: mean, samples: n }
+    let ms: Vec<f64> = micros.iter().map(|&us| us as f64 / 1000.0).collect();
+    let n = ms.len();
+    let mean = if n == 0 { 0.0 } else { ms.iter().sum::<f64>() / n as f64 };
+    Latency { p50_ms: nearest_rank(&ms, 0.5), p99_ms: nearest_rank(&ms, 0.99), mean_ms: mean, samples: n }
 }
 
 /// One round's figures.
@@ -73,15 +72,6 @@ pub struct BotBenchReport {
     pub ingest_p99_ms: f64,
     /// Median over rounds of bot turn p99 ÷ ingest p99.
     pub ratio_p99: f64,
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 async fn engine(

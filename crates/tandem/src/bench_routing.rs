@@ -17,6 +17,7 @@
 
 use std::time::Instant;
 
+use crate::bench::nearest_rank;
 use serde::Serialize;
 use tandem_domain::{AgentState, Channel};
 use tandem_routing::sim::{self, AgentGroup, Distribution, QueueScenario, Rng, Scenario, Sla};
@@ -121,20 +122,13 @@ fn random_contact(rng: &mut Rng, queues: usize, now: i64) -> Contact {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1).min(sorted.len() - 1)]
-}
-
 fn stats(mut ns: Vec<f64>, total_seconds: f64) -> LatencyStats {
     ns.sort_by(f64::total_cmp);
     LatencyStats {
         calls: ns.len(),
         per_second: ns.len() as f64 / total_seconds.max(1e-9),
-        p50_us: percentile(&ns, 0.5) / 1000.0,
-        p99_us: percentile(&ns, 0.99) / 1000.0,
+        p50_us: nearest_rank(&ns, 0.5) / 1000.0,
+        p99_us: nearest_rank(&ns, 0.99) / 1000.0,
         max_us: ns.last().copied().unwrap_or(0.0) / 1000.0,
     }
 }

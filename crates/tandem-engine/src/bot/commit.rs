@@ -107,6 +107,23 @@ fn plan(
     Ok((c, events, messages))
 }
 
+/// The bot's state after a turn, one version on from `version`.
+fn next_state(
+    ws: WorkspaceId,
+    id: ConversationId,
+    state: &impl serde::Serialize,
+    version: i64,
+    now: Timestamp,
+) -> EngineResult<BotStateRecord> {
+    Ok(BotStateRecord {
+        workspace_id: ws,
+        conversation_id: id,
+        state: serde_json::to_value(state).map_err(|e| EngineError::Internal(e.to_string()))?,
+        version: version + 1,
+        updated_at: now,
+    })
+}
+
 fn task(
     c: &Conversation,
     id: TaskId,
@@ -220,13 +237,7 @@ impl Engine {
                     messages: messages.clone(),
                     events,
                 },
-                state: BotStateRecord {
-                    workspace_id: ws,
-                    conversation_id: id,
-                    state: serde_json::to_value(&outcome.state).map_err(|e| EngineError::Internal(e.to_string()))?,
-                    version: meta.state_version + 1,
-                    updated_at: now,
-                },
+                state: next_state(ws, id, &outcome.state, meta.state_version, now)?,
                 expected_state_version: meta.state_version,
                 decision: BotDecisionRecord {
                     id: decision_id,
@@ -329,13 +340,7 @@ impl Engine {
             events.push(StoredEvent::for_conversation(&conversation, decided, now));
             let commit = BotTurnCommit {
                 change: ConversationChange { expected_version: read.version, conversation, messages, events },
-                state: BotStateRecord {
-                    workspace_id: ws,
-                    conversation_id: read.id,
-                    state: serde_json::to_value(&outcome.state).map_err(|e| EngineError::Internal(e.to_string()))?,
-                    version: meta.state_version + 1,
-                    updated_at: now,
-                },
+                state: next_state(ws, read.id, &outcome.state, meta.state_version, now)?,
                 expected_state_version: meta.state_version,
                 decision: BotDecisionRecord {
                     id: decision_id,

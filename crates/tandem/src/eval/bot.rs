@@ -19,6 +19,7 @@ use tandem_engine::{Engine, EngineConfig};
 use tandem_server::{AppState, ServerSettings};
 use tandem_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
+use crate::bench::nearest_rank;
 use crate::http_client::HttpConnection;
 
 /// What to run.
@@ -320,14 +321,6 @@ async fn play(
     })
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 /// Plays every scenario and adds up the results.
 pub async fn run(options: &BotEvalOptions) -> anyhow::Result<BotEvalReport> {
     let scenarios = load_scenarios(&options.scenarios, options.only.as_deref())?;
@@ -349,8 +342,8 @@ pub async fn run(options: &BotEvalOptions) -> anyhow::Result<BotEvalReport> {
         report,
         knowledge,
         turns: latencies.len(),
-        latency_p50_ms: percentile(&latencies, 0.5),
-        latency_p99_ms: percentile(&latencies, 0.99),
+        latency_p50_ms: nearest_rank(&latencies, 0.5),
+        latency_p99_ms: nearest_rank(&latencies, 0.99),
     })
 }
 
